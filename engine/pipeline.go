@@ -1,0 +1,487 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/omnimask/omnimask/models"
+	"github.com/omnimask/omnimask/preprocess"
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/tiling"
+)
+
+// source reads the selected bands of a scene over dst.Rect (native pixel
+// coordinates) into dst.
+type source interface {
+	Read(dst *raster.Float32) error
+}
+
+// strip is a band of rows at processing resolution, with the patches of one
+// grid row cut from it, plus the native validity rows read for it.
+type strip struct {
+	row    int            // grid row
+	buf    *raster.Float32 // processing rows, full width
+	valid  *raster.Mask
+	native *raster.Mask // native validity of rows read for the first time
+	final  int          // processing rows above this are complete after the strip
+}
+
+// batch is a group of patches on their way through inference, or (when
+// mark is set) the end-of-strip marker that follows a strip's patches.
+type batch struct {
+	rects   []image.Rectangle
+	input   []float32 // N x C x P x P
+	probs   []float32 // N x K x P x P
+	skipped int
+	mark    *strip
+}
+
+// block is a run of finished native rows.
+type block struct {
+	y0, rows int
+	classes  []uint8     // rows x W
+	probs    [][]float32 // K planes of rows x W (nil without confidence)
+}
+
+// sink receives finished rows.
+type sink interface {
+	write(b *block) error
+	commit() error
+	abort()
+}
+
+type run struct {
+	e        *Engine
+	p        *Plan
+	req      Request
+	src      source
+	sink     sink
+	C, K     int
+	res      *Result
+	inferDur time.Duration
+}
+
+const poolSize = 3 // batches in flight between preprocessing and stitching
+
+func (r *run) execute(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	strips := make(chan *strip, 1)
+	prepared := make(chan *batch, 1)
+	inferred := make(chan *batch, 1)
+	blocks := make(chan *block, 2)
+	pool := make(chan *batch, poolSize)
+	P := r.p.Patch
+	n := r.e.opts.BatchSize
+	if fb := r.e.fixedBatch(); fb > 0 {
+		n = fb
+	}
+	for i := 0; i < poolSize; i++ {
+		pool <- &batch{input: make([]float32, n*r.C*P*P), probs: make([]float32, n*r.K*P*P)}
+	}
+	g.Go(func() error { defer close(strips); return r.read(ctx, strips) })
+	g.Go(func() error { defer close(prepared); return r.prepare(ctx, strips, prepared, pool, n) })
+	g.Go(func() error { defer close(inferred); return r.infer(ctx, prepared, inferred) })
+	g.Go(func() error { defer close(blocks); return r.stitch(ctx, inferred, blocks, pool) })
+	g.Go(func() error {
+		for b := range blocks {
+			if err := r.sink.write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+func send[T any](ctx context.Context, ch chan<- T, v T) error {
+	select {
+	case ch <- v:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// read produces one strip per grid row, reusing rows already read.
+func (r *run) read(ctx context.Context, out chan<- *strip) error {
+	p := r.p
+	P, S := p.Patch, p.Patch-p.Overlap
+	W, Hp := p.ProcSize.X, p.ProcSize.Y
+	sx := float64(p.Size.X) / float64(p.ProcSize.X)
+	sy := float64(p.Size.Y) / float64(p.ProcSize.Y)
+	var prev *strip
+	nativeDone := 0
+	for k, y0 := range p.grid.Ys {
+		a, b := y0, min(Hp, y0+P+S)
+		st := &strip{row: k, buf: raster.NewFloat32(r.C, image.Rect(0, a, W, b)), valid: raster.NewMask(image.Rect(0, a, W, b))}
+		from := a
+		if prev != nil && prev.buf.Rect.Max.Y > a {
+			keep := image.Rect(0, a, W, prev.buf.Rect.Max.Y)
+			st.buf.CopyFrom(prev.buf.SubImage(keep))
+			for y := keep.Min.Y; y < keep.Max.Y; y++ {
+				copy(st.valid.Row(y), prev.valid.Row(y))
+			}
+			from = keep.Max.Y
+		}
+		if k+1 < len(p.grid.Ys) {
+			st.final = p.grid.Ys[k+1]
+		} else {
+			st.final = Hp
+		}
+		if from < b {
+			rows := image.Rect(0, from, W, b)
+			dst, dv := st.buf.SubImage(rows), st.valid.SubImage(rows)
+			if !p.Resampled() {
+				if err := r.src.Read(dst); err != nil {
+					return err
+				}
+				preprocess.Valid(dv, dst, p.NoData)
+				st.native = dv
+				nativeDone = b
+			} else {
+				na, nb := preprocess.AreaSpan(from, b, sy, p.Size.Y)
+				nat := raster.NewFloat32(r.C, image.Rect(0, na, p.Size.X, nb))
+				if err := r.src.Read(nat); err != nil {
+					return err
+				}
+				nv := raster.NewMask(nat.Rect)
+				preprocess.Valid(nv, nat, p.NoData)
+				preprocess.Area(dst, dv, nat, nv, sx, sy, p.Size)
+				if nb > nativeDone {
+					st.native = nv.SubImage(image.Rect(0, max(na, nativeDone), p.Size.X, nb))
+					nativeDone = nb
+				}
+			}
+		}
+		if err := send(ctx, out, st); err != nil {
+			return err
+		}
+		prev = st
+	}
+	return nil
+}
+
+// prepare cuts, shifts and normalises patches and groups them in batches.
+func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, pool chan *batch, n int) error {
+	m := r.e.manifest
+	P := r.p.Patch
+	size := r.C * P * P
+	take := func() (*batch, error) {
+		select {
+		case b := <-pool:
+			b.rects, b.skipped, b.mark = b.rects[:0], 0, nil
+			return b, nil
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+	for st := range in {
+		var cur *batch
+		skipped := 0
+		for ix := range r.p.grid.Xs {
+			rect := tiling.ShiftInward(r.p.grid.Rect(ix, st.row), st.buf.Rect, st.valid)
+			valid := st.valid.SubImage(rect)
+			if valid.Count() == 0 {
+				skipped++
+				continue
+			}
+			if cur == nil {
+				var err error
+				if cur, err = take(); err != nil {
+					return err
+				}
+			}
+			i := len(cur.rects)
+			slot := &raster.Float32{Pix: cur.input[i*size : (i+1)*size], C: r.C, Stride: P, PlaneStride: P * P, Rect: rect}
+			slot.CopyFrom(st.buf.SubImage(rect))
+			switch m.Normalization.Kind {
+			case models.ZScore:
+				preprocess.ZScore(slot, valid, m.NoDataFill)
+			case models.Fixed:
+				if err := preprocess.Fixed(slot, valid, m.Normalization.Mean, m.Normalization.Std, m.NoDataFill); err != nil {
+					return err
+				}
+			default:
+				preprocess.Fill(slot, valid, m.NoDataFill)
+			}
+			cur.rects = append(cur.rects, rect)
+			if len(cur.rects) == n {
+				if err := send(ctx, out, cur); err != nil {
+					return err
+				}
+				cur = nil
+			}
+		}
+		if cur != nil {
+			if err := send(ctx, out, cur); err != nil {
+				return err
+			}
+		}
+		if err := send(ctx, out, &batch{mark: st, skipped: skipped}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// infer runs every model on each batch and leaves the ensemble's mean
+// class probabilities in batch.probs.
+func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) error {
+	P := int64(r.p.Patch)
+	var tmp []float32
+	for b := range in {
+		if b.mark == nil {
+			n := int64(len(b.rects))
+			if fb := r.e.fixedBatch(); fb > 0 {
+				n = int64(fb)
+			}
+			inShape := [4]int64{n, int64(r.C), P, P}
+			outShape := [4]int64{n, int64(r.K), P, P}
+			m := int(n) * r.K * int(P*P)
+			probs := b.probs[:m]
+			for i, mod := range r.e.models {
+				dst := probs
+				if i > 0 {
+					if len(tmp) < m {
+						tmp = make([]float32, m)
+					}
+					dst = tmp[:m]
+				}
+				t0 := time.Now()
+				err := mod.sess.Run(b.input[:int(n)*r.C*int(P*P)], inShape, dst, outShape)
+				r.inferDur += time.Since(t0)
+				if err != nil {
+					return fmt.Errorf("%s: %w", mod.Name, err)
+				}
+				if mod.Manifest.Output == models.Logits {
+					softmax(dst, int(n), r.K, int(P*P))
+				}
+				if i > 0 {
+					for j, v := range dst {
+						probs[j] += v
+					}
+				}
+			}
+			if k := len(r.e.models); k > 1 {
+				inv := 1 / float32(k)
+				for j := range probs {
+					probs[j] *= inv
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return context.Cause(ctx)
+			}
+		}
+		if err := send(ctx, out, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// softmax turns n x k x plane logits into probabilities over k.
+func softmax(v []float32, n, k, plane int) {
+	for i := 0; i < n; i++ {
+		base := v[i*k*plane : (i+1)*k*plane]
+		for j := 0; j < plane; j++ {
+			mx := base[j]
+			for c := 1; c < k; c++ {
+				mx = max(mx, base[c*plane+j])
+			}
+			var sum float32
+			for c := 0; c < k; c++ {
+				e := float32(math.Exp(float64(base[c*plane+j] - mx)))
+				base[c*plane+j] = e
+				sum += e
+			}
+			inv := 1 / sum
+			for c := 0; c < k; c++ {
+				base[c*plane+j] *= inv
+			}
+		}
+	}
+}
+
+// stitch blends patch probabilities, finalises rows, brings them back to the
+// native grid and classifies them.
+func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, pool chan<- *batch) error {
+	p := r.p
+	P := p.Patch
+	plane := P * P
+	acc := tiling.NewAccumulator(r.K, p.ProcSize.X)
+	weights := p.Blend.Weights(P, P, p.Overlap)
+	up := newUpsampler(r, out)
+	done, total := 0, p.Patches
+	for b := range in {
+		if b.mark == nil {
+			for i, rect := range b.rects {
+				if err := acc.Add(rect, b.probs[i*r.K*plane:(i+1)*r.K*plane], weights); err != nil {
+					return err
+				}
+			}
+			done += len(b.rects)
+			pool <- b
+		} else {
+			done += b.skipped
+			r.res.Skipped += b.skipped
+			if b.mark.native != nil {
+				up.addNative(b.mark.native)
+			}
+			if err := acc.Flush(b.mark.final, func(row int, scores [][]float32) error {
+				return up.procRow(ctx, row, scores)
+			}); err != nil {
+				return err
+			}
+		}
+		if r.req.Progress != nil {
+			r.req.Progress(Progress{Done: done, Total: total})
+		}
+	}
+	return up.flush(ctx)
+}
+
+// upsampler turns finished processing rows into native rows.
+type upsampler struct {
+	r       *run
+	out     chan<- *block
+	W, K    int
+	ids     []uint8
+	native  []*raster.Mask // native validity, in row order
+	proc    map[int][][]float32
+	last    int // last processing row received
+	next    int // next native row to produce
+	yaxis   preprocess.Axis
+	xaxis   preprocess.Axis
+	cur     *block
+	rowBuf  [][]float32
+	conf    bool
+}
+
+const blockRows = 128
+
+func newUpsampler(r *run, out chan<- *block) *upsampler {
+	p := r.p
+	u := &upsampler{r: r, out: out, W: p.Size.X, K: r.K, proc: map[int][][]float32{}, last: -1,
+		conf: r.req.Confidence != NoConfidence}
+	for _, c := range r.e.manifest.Classes {
+		u.ids = append(u.ids, uint8(c.ID))
+	}
+	if p.Resampled() {
+		u.yaxis = preprocess.NewAxis(p.ProcSize.Y, p.Size.Y)
+		u.xaxis = preprocess.NewAxis(p.ProcSize.X, p.Size.X)
+		u.rowBuf = make([][]float32, r.K)
+		for c := range u.rowBuf {
+			u.rowBuf[c] = make([]float32, u.W)
+		}
+	}
+	return u
+}
+
+func (u *upsampler) addNative(m *raster.Mask) { u.native = append(u.native, m) }
+
+// validRow returns the native validity of row y, dropping rows above it.
+func (u *upsampler) validRow(y int) []bool {
+	for len(u.native) > 0 && u.native[0].Rect.Max.Y <= y {
+		u.native = u.native[1:]
+	}
+	if len(u.native) == 0 || !(y >= u.native[0].Rect.Min.Y) {
+		panic(fmt.Sprintf("engine: native validity of row %d not read", y))
+	}
+	return u.native[0].Row(y)
+}
+
+func (u *upsampler) procRow(ctx context.Context, row int, scores [][]float32) error {
+	if !u.r.p.Resampled() {
+		return u.emit(ctx, row, scores)
+	}
+	cp := make([][]float32, len(scores))
+	for c, s := range scores {
+		cp[c] = append([]float32(nil), s...)
+	}
+	u.proc[row] = cp
+	u.last = row
+	for u.next < u.r.p.Size.Y && u.yaxis.I1[u.next] <= u.last {
+		i0, i1, fy := u.yaxis.I0[u.next], u.yaxis.I1[u.next], u.yaxis.F[u.next]
+		a, b := u.proc[i0], u.proc[i1]
+		for c := 0; c < u.K; c++ {
+			preprocess.BilinearRow(u.rowBuf[c], a[c], b[c], fy, u.xaxis)
+		}
+		if err := u.emit(ctx, u.next, u.rowBuf); err != nil {
+			return err
+		}
+		u.next++
+		if u.next < u.r.p.Size.Y {
+			for k := range u.proc {
+				if k < u.yaxis.I0[u.next] {
+					delete(u.proc, k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// emit classifies native row y from per-class probabilities.
+func (u *upsampler) emit(ctx context.Context, y int, probs [][]float32) error {
+	if u.cur == nil {
+		rows := min(blockRows, u.r.p.Size.Y-y)
+		u.cur = &block{y0: y, rows: rows, classes: make([]uint8, rows*u.W)}
+		if u.conf {
+			u.cur.probs = make([][]float32, u.K)
+			for c := range u.cur.probs {
+				u.cur.probs[c] = make([]float32, rows*u.W)
+			}
+		}
+	}
+	b := u.cur
+	i := y - b.y0
+	cls := b.classes[i*u.W : (i+1)*u.W]
+	valid := u.validRow(y)
+	res := u.r.res
+	for x := range cls {
+		best, bp := -1, float32(-1)
+		for c := 0; c < u.K; c++ {
+			if v := probs[c][x]; v > bp {
+				best, bp = c, v
+			}
+		}
+		switch {
+		case !valid[x]:
+			cls[x] = 255
+		case best < 0: // NaN everywhere: no patch covered this pixel
+			cls[x] = 255
+			res.Uncovered++
+		default:
+			cls[x] = u.ids[best]
+		}
+		res.ClassCounts[cls[x]]++
+	}
+	if u.conf {
+		for c := 0; c < u.K; c++ {
+			dst := b.probs[c][i*u.W : (i+1)*u.W]
+			copy(dst, probs[c])
+			for x := range dst {
+				if cls[x] == 255 {
+					dst[x] = float32(math.NaN())
+				}
+			}
+		}
+	}
+	if i == b.rows-1 {
+		u.cur = nil
+		return send(ctx, u.out, b)
+	}
+	return nil
+}
+
+func (u *upsampler) flush(ctx context.Context) error {
+	if u.cur != nil {
+		return fmt.Errorf("engine: internal error: rows %d.. of %d not produced", u.cur.y0, u.r.p.Size.Y)
+	}
+	return nil
+}

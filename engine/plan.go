@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"fmt"
+	"image"
+	"math"
+
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/preprocess"
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/tiling"
+)
+
+// Scene is an in-memory raster for Predict: bands x height x width float32
+// with optional georeferencing and band names.
+type Scene struct {
+	Bands  *raster.Float32
+	Names  []string // band names, used to match the model's bands (optional)
+	Geo    raster.Geo
+	NoData raster.NoData
+}
+
+// sceneInfo is what planning needs to know of a scene.
+type sceneInfo struct {
+	name   string // for messages
+	size   image.Point
+	geo    raster.Geo
+	names  []string
+	nodata raster.NoData
+}
+
+func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
+	m := e.manifest
+	p := &Plan{Size: s.size, Geo: s.geo, NoData: s.nodata, Blend: req.Blend}
+	if s.size.X <= 0 || s.size.Y <= 0 {
+		return nil, fmt.Errorf("%s: empty raster (%dx%d)", s.name, s.size.X, s.size.Y)
+	}
+	if req.NoData.Set {
+		p.NoData = req.NoData
+	}
+	refs, err := preprocess.ParseBands(req.Bands, m.Bands)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	idx, note, err := preprocess.ResolveBands(refs, m.Bands, s.names)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	if note != "" {
+		p.Notes = append(p.Notes, note)
+	}
+	p.bandIdx = idx
+	for _, i := range idx {
+		n := s.names[i]
+		if n == "" {
+			n = fmt.Sprintf("band %d", i+1)
+		}
+		p.Bands = append(p.Bands, n)
+	}
+
+	// Resolution.
+	if s.geo.Transform.Rotated() {
+		p.Notes = append(p.Notes, "the geotransform is rotated; the mask keeps it, pixel size is taken along rows and columns")
+	}
+	dx, dy, ok := gdalio.ResolutionM(s.geo, s.size)
+	if ok && (dx <= 0 || dy <= 0 || math.IsNaN(dx+dy) || math.IsInf(dx+dy, 0) || dx/dy > 100 || dy/dx > 100) {
+		return nil, fmt.Errorf("%s: unusable pixel size %.4g x %.4g m from the georeference (near a pole, or a degenerate geotransform); pass --resolution", s.name, dx, dy)
+	}
+	if req.Resolution < 0 || req.ProcessingResolution < 0 || math.IsNaN(req.Resolution) || math.IsNaN(req.ProcessingResolution) {
+		return nil, fmt.Errorf("%s: resolutions must be positive", s.name)
+	}
+	if req.Resolution > 0 {
+		dx, dy, ok = req.Resolution, req.Resolution, true
+	}
+	if ok {
+		p.NativeRes = [2]float64{dx, dy}
+	}
+	ranged := m.MinResolution > 0 || m.MaxResolution > 0
+	switch {
+	case req.NoResample:
+		p.ProcSize = s.size
+	case !ok && (ranged || req.ProcessingResolution > 0):
+		return nil, fmt.Errorf("%s: not georeferenced, so its pixel size is unknown; pass --resolution METRES (or --no-resample)", s.name)
+	case !ok:
+		p.ProcSize = s.size
+	default:
+		native := math.Sqrt(dx * dy)
+		proc := req.ProcessingResolution
+		if proc == 0 {
+			var outside bool
+			proc, outside = m.ProcessingResolution(native)
+			if outside {
+				p.Notes = append(p.Notes, fmt.Sprintf("resolution %.4g m is coarser than the model's supported %g-%g m; processing at native resolution, expect lower accuracy", native, m.MinResolution, m.MaxResolution))
+			} else if proc != native {
+				p.Notes = append(p.Notes, fmt.Sprintf("resolution %.4g m is finer than the model's supported %g-%g m; processing at %g m and upsampling the result", native, m.MinResolution, m.MaxResolution, proc))
+			}
+		}
+		p.ProcRes = proc
+		p.ProcSize = image.Pt(max(1, int(math.Round(float64(s.size.X)*dx/proc))), max(1, int(math.Round(float64(s.size.Y)*dy/proc))))
+		if math.Abs(proc/native-1) < 1e-6 {
+			p.ProcSize = s.size
+		}
+		if p.ProcSize.X > 4*s.size.X || p.ProcSize.Y > 4*s.size.Y {
+			return nil, fmt.Errorf("%s: processing at %g m would upsample the %.4g m scene more than 4x", s.name, proc, native)
+		}
+	}
+
+	// Tiling.
+	patch, overlap := m.PatchSize, m.Overlap
+	if req.PatchSize > 0 {
+		patch = req.PatchSize
+		if req.Overlap == 0 {
+			overlap = min(overlap, patch/4)
+		}
+	}
+	if req.Overlap > 0 {
+		overlap = req.Overlap
+	} else if req.Overlap < 0 {
+		overlap = 0
+	}
+	if fp := e.fixedPatch(); fp > 0 {
+		if req.PatchSize > 0 && req.PatchSize != fp {
+			return nil, fmt.Errorf("%s: the model's input is fixed at %d px, patch size %d requested", s.name, fp, req.PatchSize)
+		}
+		patch = fp
+		if overlap >= patch {
+			overlap = patch / 4
+		}
+		if p.ProcSize.X < fp || p.ProcSize.Y < fp {
+			return nil, fmt.Errorf("%s: %w: %dx%d pixels at processing resolution, the model's fixed input needs %dx%d", s.name, tiling.ErrTooSmall, p.ProcSize.X, p.ProcSize.Y, fp, fp)
+		}
+	}
+	p.Patch, p.Overlap, err = tiling.Fit(p.ProcSize, patch, overlap, m.Multiple())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	p.grid, err = tiling.NewGrid(p.ProcSize, p.Patch, p.Overlap)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	p.Patches = p.grid.Len()
+	return p, nil
+}

@@ -1,0 +1,239 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/raster"
+)
+
+// ErrOutputIsInput is returned when the output would overwrite an input.
+var ErrOutputIsInput = errors.New("engine: output path is an input file")
+
+// Inspect opens a scene (one file, or per-band files stacked) and returns
+// the plan a prediction with req would follow, reading no pixels.
+func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
+	s, err := gdalio.Open(paths...)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return e.plan(fileInfo(s), req)
+}
+
+func fileInfo(s *gdalio.Scene) sceneInfo {
+	info := sceneInfo{name: s.Paths[0], size: s.Size, geo: s.Geo}
+	if len(s.Paths) > 1 {
+		info.name = strings.Join(s.Paths, " + ")
+	}
+	for _, b := range s.Bands {
+		info.names = append(info.names, b.Name)
+	}
+	if len(s.Bands) > 0 {
+		info.nodata = s.Bands[0].NoData
+	}
+	return info
+}
+
+// PredictFile predicts a scene read with GDAL from one file (or from per-band
+// files stacked in order). With req.Output set it writes a georeferenced
+// mask there (atomically); otherwise the mask is returned in memory.
+func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (*Result, error) {
+	t0 := time.Now()
+	if err := checkOutputs(paths, req); err != nil {
+		return nil, err
+	}
+	s, err := gdalio.Open(paths...)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	p, err := e.plan(fileInfo(s), req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Select(p.bandIdx); err != nil {
+		return nil, err
+	}
+	res, err := e.predict(ctx, p, s, req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", paths[0], err)
+	}
+	res.Elapsed = time.Since(t0)
+	return res, nil
+}
+
+// Predict predicts an in-memory scene. With req.Output set the mask is also
+// written to that file.
+func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, error) {
+	t0 := time.Now()
+	if sc == nil || sc.Bands == nil {
+		return nil, errors.New("engine: nil scene")
+	}
+	names := sc.Names
+	if len(names) == 0 {
+		names = make([]string, sc.Bands.C)
+	}
+	if len(names) != sc.Bands.C {
+		return nil, fmt.Errorf("engine: %d band names for %d bands", len(names), sc.Bands.C)
+	}
+	r := sc.Bands.Rect
+	if r.Min != (image.Point{}) {
+		return nil, fmt.Errorf("engine: scene bounds %v must start at (0,0)", r)
+	}
+	info := sceneInfo{name: "in-memory scene", size: r.Size(), geo: sc.Geo, names: names, nodata: sc.NoData}
+	if info.geo.Transform == (raster.GeoTransform{}) {
+		info.geo.Transform = raster.Identity
+	}
+	p, err := e.plan(info, req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.predict(ctx, p, &memSource{sc.Bands, p.bandIdx}, req)
+	if err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(t0)
+	return res, nil
+}
+
+// memSource reads selected channels of an in-memory raster.
+type memSource struct {
+	m   *raster.Float32
+	sel []int
+}
+
+func (s *memSource) Read(dst *raster.Float32) error {
+	for c, j := range s.sel {
+		for y := dst.Rect.Min.Y; y < dst.Rect.Max.Y; y++ {
+			src := s.m.Row(j, y)[dst.Rect.Min.X-s.m.Rect.Min.X:]
+			copy(dst.Row(c, y), src)
+		}
+	}
+	return nil
+}
+
+func checkOutputs(paths []string, req Request) error {
+	for _, out := range []string{req.Output, req.ConfidenceOutput} {
+		if out == "" {
+			continue
+		}
+		for _, in := range paths {
+			if sameOrEqual(in, out) {
+				return fmt.Errorf("%s: %w", out, ErrOutputIsInput)
+			}
+		}
+	}
+	if req.Output != "" && sameOrEqual(req.Output, req.ConfidenceOutput) {
+		return fmt.Errorf("%s: mask and confidence outputs are the same file", req.Output)
+	}
+	return nil
+}
+
+func sameOrEqual(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// ConfidencePath derives the probabilities file name from a mask path.
+func ConfidencePath(mask string) string {
+	ext := filepath.Ext(mask)
+	return strings.TrimSuffix(mask, ext) + "_confidence" + ext
+}
+
+func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) (*Result, error) {
+	m := e.manifest
+	res := &Result{Plan: *p, Warnings: append([]string(nil), p.Notes...)}
+	r := &run{e: e, p: p, req: req, src: src, C: len(m.Bands), K: len(m.Classes), res: res}
+	conf := req.Confidence != NoConfidence
+	if req.Output == "" {
+		r.sink = newMemSink(res, p, r.K, conf)
+	} else {
+		fs, err := e.createFiles(p, req, res)
+		if err != nil {
+			return nil, err
+		}
+		r.sink = fs
+	}
+	if err := r.execute(ctx); err != nil {
+		r.sink.abort()
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		r.sink.abort()
+		return nil, context.Cause(ctx)
+	}
+	if err := r.sink.commit(); err != nil {
+		return nil, err
+	}
+	res.InferTime = r.inferDur
+	if res.ClassCounts[255] == int64(p.Size.X)*int64(p.Size.Y) {
+		res.Warnings = append(res.Warnings, "the scene has no valid pixel: the mask is all nodata")
+	}
+	if res.Uncovered > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d valid pixels were not covered by any patch and are marked nodata", res.Uncovered))
+	}
+	for _, w := range res.Warnings {
+		e.log.Warn(w)
+	}
+	return res, nil
+}
+
+func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, error) {
+	m := e.manifest
+	var colors [][3]uint8
+	md := map[string]string{"OMNIMASK_MODEL": strings.Join(e.Models(), ",")}
+	for _, c := range m.Classes {
+		for len(colors) <= c.ID {
+			colors = append(colors, [3]uint8{})
+		}
+		colors[c.ID] = c.Color
+		md[fmt.Sprintf("CLASS_%d", c.ID)] = c.Name
+	}
+	md["CLASS_255"] = "nodata"
+	mask, err := gdalio.Create(req.Output, p.Size, p.Geo, gdalio.WriteOptions{
+		NoData: raster.NoDataValue(255), Colors: colors, Names: []string{"class"}, Metadata: md})
+	if err != nil {
+		return nil, err
+	}
+	fs := &fileSink{mask: mask, float: req.Confidence == ConfidenceFloat32}
+	res.Output = req.Output
+	if req.Confidence != NoConfidence {
+		path := req.ConfidenceOutput
+		if path == "" {
+			path = ConfidencePath(req.Output)
+		}
+		names := make([]string, len(m.Classes))
+		for i, c := range m.Classes {
+			names[i] = "p_" + c.Name
+		}
+		nd := raster.NoDataValue(255)
+		cmd := map[string]string{"OMNIMASK_SCALE": "probability = value / 254"}
+		if fs.float {
+			nd = raster.NoDataValue(nanValue())
+			cmd = nil
+		}
+		fs.conf, err = gdalio.Create(path, p.Size, p.Geo, gdalio.WriteOptions{
+			Bands: len(m.Classes), Float32: fs.float, NoData: nd, Names: names, Metadata: cmd})
+		if err != nil {
+			mask.Close()
+			return nil, err
+		}
+		res.ConfidenceOutput = path
+	}
+	return fs, nil
+}

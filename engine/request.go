@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"image"
+	"time"
+
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/tiling"
+)
+
+// Confidence selects the optional per-class probability output.
+type Confidence int
+
+const (
+	NoConfidence      Confidence = iota // no probability output
+	ConfidenceUint8                     // probabilities scaled to 0..255
+	ConfidenceFloat32                   // probabilities as float32 0..1
+)
+
+// Request describes one prediction. The zero value predicts with the
+// model's defaults and returns the mask in memory.
+type Request struct {
+	// Bands chooses the source bands for the model's inputs (see
+	// preprocess.ParseBands); empty matches band names.
+	Bands string
+	// NoData overrides the scene's nodata value.
+	NoData raster.NoData
+	// Resolution is the native pixel size in metres, for scenes without
+	// georeference (or to override it); 0 = from the georeference.
+	Resolution float64
+	// ProcessingResolution forces the resolution inference runs at (metres);
+	// 0 = the nearest resolution inside the model's supported range.
+	ProcessingResolution float64
+	// NoResample processes at native resolution whatever the model says.
+	NoResample bool
+	// PatchSize and Overlap override the model's tiling; 0 = model default,
+	// a negative Overlap means none.
+	PatchSize, Overlap int
+	// Blend is the window that weights overlapping patches (default Ramp).
+	Blend tiling.Window
+	// Confidence adds per-class probabilities to the result.
+	Confidence Confidence
+	// Output is the mask file to write (COG GeoTIFF); empty keeps the mask in
+	// memory (Result.Mask). ConfidenceOutput is the probabilities file;
+	// empty derives it from Output.
+	Output, ConfidenceOutput string
+	// Progress, when set, is called after each patch is blended.
+	Progress func(Progress)
+}
+
+// Progress reports how far a prediction is.
+type Progress struct {
+	Done, Total int // patches blended / planned (skipped ones count as done)
+}
+
+// Plan is what a prediction will do, decided before any pixel is read.
+type Plan struct {
+	Size        image.Point // native scene size
+	Geo         raster.Geo
+	Bands       []string // source band for each model input, as named in the scene
+	NoData      raster.NoData
+	NativeRes   [2]float64 // native pixel size (m) along x and y; 0 = unknown
+	ProcRes     float64    // processing resolution (m); 0 = native (unknown)
+	ProcSize    image.Point
+	Patch       int
+	Overlap     int
+	Patches     int // patches in the grid (before skipping nodata ones)
+	Blend       tiling.Window
+	Notes       []string // warnings and decisions worth telling the user
+	grid        *tiling.Grid
+	bandIdx     []int
+}
+
+// Resampled reports whether the scene is processed at another resolution.
+func (p *Plan) Resampled() bool { return p.ProcSize != p.Size }
+
+// Result is the outcome of a prediction.
+type Result struct {
+	Plan Plan
+	// Mask holds class ids with 255 for nodata, on the native grid (only
+	// when Request.Output is empty).
+	Mask *image.Gray
+	// Probabilities holds per-class probabilities on the native grid (only
+	// with Request.Confidence and an empty Request.Output); NaN at nodata.
+	Probabilities *raster.Float32
+	// Output and ConfidenceOutput are the files written, if any.
+	Output, ConfidenceOutput string
+	// ClassCounts counts mask pixels per class id; index 255 is nodata.
+	ClassCounts [256]int64
+	Skipped     int // patches skipped as all nodata
+	Uncovered   int64
+	Elapsed     time.Duration
+	InferTime   time.Duration // time spent inside ONNX Runtime
+	Warnings    []string
+}

@@ -1,0 +1,272 @@
+// Package gdalio is omnimask's only user of GDAL (through godal): it opens
+// scenes of any format GDAL reads, reads windows of selected bands as
+// float32, and writes georeferenced masks atomically as cloud-optimised
+// GeoTIFFs.
+package gdalio
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/airbusgeo/godal"
+
+	"github.com/omnimask/omnimask/raster"
+)
+
+var registerOnce sync.Once
+
+// Register registers GDAL's drivers. It is called by Open and Create; it is
+// exported so that programs can do the process-wide set-up explicitly.
+func Register() { registerOnce.Do(godal.RegisterAll) }
+
+// ErrNotRaster is wrapped when a file is not something GDAL reads as a raster.
+var ErrNotRaster = errors.New("not a raster GDAL can read")
+
+// Band describes one band available in a scene.
+type Band struct {
+	File   int    // index into Scene.Paths
+	Index  int    // 1-based band number in that file
+	Name   string // GDAL band description, or the file's base name for single-band files
+	Type   string // GDAL data type
+	NoData raster.NoData
+}
+
+// Scene is one or more raster files on the same pixel grid, seen as a single
+// stack of bands. Reads are serialised: a Scene may be used from one
+// goroutine at a time.
+type Scene struct {
+	Paths    []string
+	Bands    []Band // every band of every file, in order
+	Size     image.Point
+	Geo      raster.Geo
+	Metadata map[string]string // metadata of the first file (default domain)
+	Driver   string
+
+	ds  []*godal.Dataset
+	sel []int // selected indices into Bands
+}
+
+// Open opens the files as one scene. Every file must have the same size.
+// The error names the file and the problem.
+func Open(paths ...string) (*Scene, error) {
+	Register()
+	if len(paths) == 0 {
+		return nil, errors.New("gdalio: no input file")
+	}
+	s := &Scene{Paths: paths}
+	for i, p := range paths {
+		if err := checkPath(p); err != nil {
+			s.Close()
+			return nil, err
+		}
+		ds, err := godal.Open(p, godal.RasterOnly())
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w (%s)", p, ErrNotRaster, firstLine(err))
+		}
+		s.ds = append(s.ds, ds)
+		st := ds.Structure()
+		if st.SizeX <= 0 || st.SizeY <= 0 || st.NBands == 0 {
+			s.Close()
+			if len(ds.Metadatas(godal.Domain("SUBDATASETS"))) > 0 {
+				return nil, fmt.Errorf("%s: the file holds sub-datasets; open one of them (see `omnimask info %s`)", p, p)
+			}
+			return nil, fmt.Errorf("%s: %w (%dx%d pixels, %d bands)", p, ErrNotRaster, st.SizeX, st.SizeY, st.NBands)
+		}
+		size := image.Pt(st.SizeX, st.SizeY)
+		if i == 0 {
+			s.Size = size
+			s.Driver = ds.Driver().ShortName()
+			s.Metadata = ds.Metadatas()
+			s.Geo.CRS = ds.Projection()
+			if gt, err := ds.GeoTransform(); err == nil {
+				s.Geo.Transform = raster.GeoTransform(gt)
+			} else {
+				s.Geo.Transform = raster.Identity
+			}
+		} else if size != s.Size {
+			s.Close()
+			return nil, fmt.Errorf("%s: %dx%d pixels, but %s has %dx%d (stack files on one grid)", p, size.X, size.Y, paths[0], s.Size.X, s.Size.Y)
+		}
+		for j, b := range ds.Bands() {
+			bs := b.Structure()
+			name := b.Description()
+			if name == "" && st.NBands == 1 && len(paths) > 1 {
+				name = baseName(p)
+			}
+			var nd raster.NoData
+			if v, ok := b.NoData(); ok {
+				nd = raster.NoDataValue(v)
+			}
+			s.Bands = append(s.Bands, Band{File: i, Index: j + 1, Name: name, Type: bs.DataType.String(), NoData: nd})
+		}
+	}
+	for i := range s.Bands {
+		switch s.Bands[i].Type {
+		case "CInt16", "CInt32", "CFloat32", "CFloat64":
+			s.Close()
+			return nil, fmt.Errorf("%s: band %d has complex data type %s, which omnimask does not read", paths[s.Bands[i].File], s.Bands[i].Index, s.Bands[i].Type)
+		}
+	}
+	return s, nil
+}
+
+// SubDatasets lists the sub-dataset names of a container file (HDF, NetCDF,
+// SAFE…), or nil when it has none.
+func SubDatasets(path string) ([]string, error) {
+	Register()
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	ds, err := godal.Open(path, godal.RasterOnly())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRaster, firstLine(err))
+	}
+	defer ds.Close()
+	md := ds.Metadatas(godal.Domain("SUBDATASETS"))
+	var out []string
+	for i := 1; ; i++ {
+		v, ok := md[fmt.Sprintf("SUBDATASET_%d_NAME", i)]
+		if !ok {
+			return out, nil
+		}
+		out = append(out, v)
+	}
+}
+
+// checkPath gives clear errors for plain files that cannot be rasters,
+// before GDAL gives a vaguer one. GDAL paths (/vsi…, DRIVER:…) are left to
+// GDAL.
+func checkPath(p string) error {
+	if strings.HasPrefix(p, "/vsi") || (strings.Contains(p, ":") && !strings.HasPrefix(p, "/")) {
+		return nil
+	}
+	st, err := os.Stat(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%s: no such file", p)
+	case err != nil:
+		return fmt.Errorf("%s: %w", p, err)
+	case st.IsDir():
+		return fmt.Errorf("%s: is a directory, not a raster file", p)
+	case st.Size() == 0:
+		return fmt.Errorf("%s: empty file", p)
+	}
+	return nil
+}
+
+// Select chooses the bands Read returns, by index into Bands.
+func (s *Scene) Select(idx []int) error {
+	for _, i := range idx {
+		if i < 0 || i >= len(s.Bands) {
+			return fmt.Errorf("%s: band %d out of range 1..%d", s.Paths[0], i+1, len(s.Bands))
+		}
+	}
+	s.sel = append([]int(nil), idx...)
+	return nil
+}
+
+// Selected returns the selected bands.
+func (s *Scene) Selected() []Band {
+	out := make([]Band, len(s.sel))
+	for i, j := range s.sel {
+		out[i] = s.Bands[j]
+	}
+	return out
+}
+
+// Read reads the selected bands over dst.Rect (scene pixel coordinates) into
+// dst as float32, one channel per selected band.
+func (s *Scene) Read(dst *raster.Float32) error {
+	if dst.C != len(s.sel) {
+		return fmt.Errorf("gdalio: reading %d channels, %d bands selected", dst.C, len(s.sel))
+	}
+	r := dst.Rect
+	if !r.In(image.Rectangle{Max: s.Size}) || r.Empty() {
+		return fmt.Errorf("gdalio: window %v outside %s (%dx%d)", r, s.Paths[0], s.Size.X, s.Size.Y)
+	}
+	for c, j := range s.sel {
+		b := s.Bands[j]
+		band := s.ds[b.File].Bands()[b.Index-1]
+		off := dst.PixOffset(c, r.Min.X, r.Min.Y)
+		err := band.Read(r.Min.X, r.Min.Y, dst.Pix[off:], r.Dx(), r.Dy(), godal.LineStride(dst.Stride))
+		if err != nil {
+			return fmt.Errorf("%s: reading band %d rows %d-%d: %s", s.Paths[b.File], b.Index, r.Min.Y, r.Max.Y-1, firstLine(err))
+		}
+	}
+	return nil
+}
+
+// ReadResampled reads the selected bands over the scene window src into dst,
+// resampled by GDAL to dst's size (used for quick looks).
+func (s *Scene) ReadResampled(dst *raster.Float32, src image.Rectangle, alg godal.ResamplingAlg) error {
+	for c, j := range s.sel {
+		b := s.Bands[j]
+		band := s.ds[b.File].Bands()[b.Index-1]
+		off := dst.PixOffset(c, dst.Rect.Min.X, dst.Rect.Min.Y)
+		err := band.Read(src.Min.X, src.Min.Y, dst.Pix[off:], dst.Rect.Dx(), dst.Rect.Dy(),
+			godal.Window(src.Dx(), src.Dy()), godal.Resampling(alg), godal.LineStride(dst.Stride))
+		if err != nil {
+			return fmt.Errorf("%s: reading band %d: %s", s.Paths[b.File], b.Index, firstLine(err))
+		}
+	}
+	return nil
+}
+
+// Close closes every file. It is safe to call more than once.
+func (s *Scene) Close() error {
+	var errs []error
+	for _, ds := range s.ds {
+		if err := ds.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.ds = nil
+	return errors.Join(errs...)
+}
+
+// ResolutionM returns the scene's pixel size in metres along columns and
+// rows, converting degrees at the scene centre for geographic CRSs. ok is
+// false when the scene is not georeferenced or its units are unknown.
+func (s *Scene) ResolutionM() (dx, dy float64, ok bool) {
+	return ResolutionM(s.Geo, s.Size)
+}
+
+// ResolutionM returns the pixel size in metres of a raster of the given size
+// and georeferencing (see Scene.ResolutionM).
+func ResolutionM(g raster.Geo, size image.Point) (dx, dy float64, ok bool) {
+	if !g.Georeferenced() {
+		return 0, 0, false
+	}
+	Register()
+	sr, err := godal.NewSpatialRefFromWKT(g.CRS)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer sr.Close()
+	px, py := g.Transform.PixelSize()
+	if sr.Geographic() {
+		_, lat := g.Transform.Apply(float64(size.X)/2, float64(size.Y)/2)
+		if math.Abs(lat) > 90 {
+			return 0, 0, false
+		}
+		a, err := sr.SemiMajor()
+		if err != nil || a <= 0 {
+			a = 6378137
+		}
+		m := math.Pi / 180 * a
+		return px * m * math.Cos(lat*math.Pi/180), py * m, true
+	}
+	unit := 1.0
+	if v, ok := sr.AttrValue("UNIT", 1); ok {
+		if f, err := parseFloat(v); err == nil && f > 0 {
+			unit = f
+		}
+	}
+	return px * unit, py * unit, true
+}

@@ -1,0 +1,24 @@
+package gdalio
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(strings.TrimSpace(s), 64) }
+
+// baseName returns a file's name without folder and extension.
+func baseName(p string) string {
+	b := filepath.Base(p)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+// firstLine keeps the first line of an error message, trimmed.
+func firstLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,208 @@
+package gdalio
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/airbusgeo/godal"
+
+	"github.com/omnimask/omnimask/raster"
+)
+
+// WriteOptions describe a raster to write. The zero value is one uint8 band.
+type WriteOptions struct {
+	Bands       int          // number of bands; 0 means 1
+	Float32     bool         // float32 samples instead of uint8
+	NoData      raster.NoData
+	Colors      [][3]uint8   // colour table entries by value (uint8 only)
+	Names       []string     // band descriptions, one per band
+	Metadata    map[string]string
+	Overviews   string       // overview resampling; "" = MODE
+}
+
+// Writer writes a raster into a temporary file beside its destination and
+// only moves it into place on Commit, so an error or an interrupted run
+// leaves no partial output. Close without Commit removes everything.
+type Writer struct {
+	Path string // destination
+	tmp  string // tiled GeoTIFF being written
+	ds   *godal.Dataset
+	opts WriteOptions
+	size image.Point
+	done bool
+}
+
+// Create starts writing a raster of the given size to path.
+func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*Writer, error) {
+	Register()
+	if opts.Bands <= 0 {
+		opts.Bands = 1
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%s: output folder %s does not exist", path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s: output path is a directory", path)
+	}
+	w := &Writer{Path: path, opts: opts, size: size,
+		tmp: fmt.Sprintf("%s.tmp-%d-%08x.tif", path, os.Getpid(), rand.Uint32())}
+	dtype := godal.Byte
+	if opts.Float32 {
+		dtype = godal.Float32
+	}
+	ds, err := godal.Create(godal.GTiff, w.tmp, opts.Bands, dtype, size.X, size.Y,
+		godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"))
+	if err != nil {
+		os.Remove(w.tmp)
+		return nil, fmt.Errorf("%s: cannot create output: %s", path, firstLine(err))
+	}
+	w.ds = ds
+	if err := w.describe(geo); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return w, nil
+}
+
+func (w *Writer) describe(geo raster.Geo) error {
+	if !geo.Transform.IsIdentity() {
+		if err := w.ds.SetGeoTransform(geo.Transform); err != nil {
+			return fmt.Errorf("set geotransform: %s", firstLine(err))
+		}
+	}
+	if geo.CRS != "" {
+		if err := w.ds.SetProjection(geo.CRS); err != nil {
+			return fmt.Errorf("set CRS: %s", firstLine(err))
+		}
+	}
+	for k, v := range w.opts.Metadata {
+		if err := w.ds.SetMetadata(k, v); err != nil {
+			return fmt.Errorf("set metadata %s: %s", k, firstLine(err))
+		}
+	}
+	for i, b := range w.ds.Bands() {
+		if w.opts.NoData.Set {
+			if err := b.SetNoData(w.opts.NoData.Value); err != nil {
+				return fmt.Errorf("set nodata: %s", firstLine(err))
+			}
+		}
+		if i < len(w.opts.Names) {
+			if err := b.SetDescription(w.opts.Names[i]); err != nil {
+				return fmt.Errorf("set band description: %s", firstLine(err))
+			}
+		}
+	}
+	if len(w.opts.Colors) > 0 && !w.opts.Float32 {
+		ct := godal.ColorTable{PaletteInterp: godal.RGBPalette, Entries: make([][4]int16, 256)}
+		for i, c := range w.opts.Colors {
+			ct.Entries[i] = [4]int16{int16(c[0]), int16(c[1]), int16(c[2]), 255}
+		}
+		if w.opts.NoData.Set && w.opts.NoData.Value >= 0 && w.opts.NoData.Value < 256 {
+			ct.Entries[int(w.opts.NoData.Value)] = [4]int16{0, 0, 0, 0}
+		}
+		if err := w.ds.Bands()[0].SetColorTable(ct); err != nil {
+			return fmt.Errorf("set colour table: %s", firstLine(err))
+		}
+		if err := w.ds.Bands()[0].SetColorInterp(godal.CIPalette); err != nil {
+			return fmt.Errorf("set colour interpretation: %s", firstLine(err))
+		}
+	}
+	return nil
+}
+
+// WriteUint8 writes rows of band (0-based) covering r, row-major r.Dx() wide.
+func (w *Writer) WriteUint8(band int, r image.Rectangle, data []uint8) error {
+	return w.write(band, r, data)
+}
+
+// WriteFloat32 writes rows of band (0-based) covering r, row-major r.Dx() wide.
+func (w *Writer) WriteFloat32(band int, r image.Rectangle, data []float32) error {
+	return w.write(band, r, data)
+}
+
+func (w *Writer) write(band int, r image.Rectangle, data any) error {
+	if w.ds == nil {
+		return fmt.Errorf("%s: write after close", w.Path)
+	}
+	if err := w.ds.Bands()[band].Write(r.Min.X, r.Min.Y, data, r.Dx(), r.Dy()); err != nil {
+		return fmt.Errorf("%s: writing rows %d-%d: %s", w.Path, r.Min.Y, r.Max.Y-1, firstLine(err))
+	}
+	return nil
+}
+
+// Commit finishes the file: it closes the temporary GeoTIFF, copies it into a
+// cloud-optimised GeoTIFF (DEFLATE, overviews) and renames that onto the
+// destination.
+func (w *Writer) Commit() error {
+	if w.done {
+		return fmt.Errorf("%s: commit after close", w.Path)
+	}
+	ds := w.ds
+	w.ds = nil
+	if err := ds.Close(); err != nil {
+		w.Close()
+		return fmt.Errorf("%s: %s", w.Path, firstLine(err))
+	}
+	cog := w.tmp + ".cog"
+	err := translateCOG(w.tmp, cog, w.opts)
+	os.Remove(w.tmp)
+	if err != nil {
+		os.Remove(cog)
+		w.done = true
+		return fmt.Errorf("%s: %w", w.Path, err)
+	}
+	if err := os.Rename(cog, w.Path); err != nil {
+		os.Remove(cog)
+		w.done = true
+		return fmt.Errorf("%s: %w", w.Path, err)
+	}
+	w.done = true
+	return nil
+}
+
+func translateCOG(src, dst string, opts WriteOptions) error {
+	ds, err := godal.Open(src)
+	if err != nil {
+		return fmt.Errorf("reopen: %s", firstLine(err))
+	}
+	ovr := opts.Overviews
+	if ovr == "" {
+		ovr = "MODE"
+		if opts.Float32 {
+			ovr = "AVERAGE"
+		}
+	}
+	out, err := ds.Translate(dst, []string{"-of", "COG",
+		"-co", "COMPRESS=DEFLATE", "-co", "BLOCKSIZE=512", "-co", "BIGTIFF=IF_SAFER",
+		"-co", "OVERVIEW_RESAMPLING=" + ovr})
+	cerr := ds.Close()
+	if err != nil {
+		return fmt.Errorf("write COG: %s", firstLine(err))
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write COG: %s", firstLine(err))
+	}
+	return cerr
+}
+
+// Close abandons an uncommitted file, removing the temporary files. It is
+// safe to call more than once and after Commit.
+func (w *Writer) Close() error {
+	var err error
+	if w.ds != nil {
+		err = w.ds.Close()
+		w.ds = nil
+	}
+	if !w.done {
+		w.done = true
+		if rerr := os.Remove(w.tmp); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+			err = rerr
+		}
+	}
+	return err
+}

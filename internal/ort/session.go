@@ -1,0 +1,180 @@
+package ort
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	onnx "github.com/yalue/onnxruntime_go"
+)
+
+// Options configure a session. The zero value means ORT's defaults with one
+// intra-op thread per core.
+type Options struct {
+	Threads      int  // intra-op threads; 0 = number of cores
+	NoMemArena   bool // disable the CPU memory arena
+	NoSpinning   bool // let idle intra-op threads sleep instead of spinning
+	OptimizedOut string
+}
+
+// IO describes a graph input or output.
+type IO struct {
+	Name  string
+	Shape []int64 // negative for dynamic dimensions
+	Type  string
+}
+
+// Session is a loaded network with one float32 input and one float32 output.
+// Run may be called from several goroutines at once.
+type Session struct {
+	In, Out IO
+	meta    map[string]string
+
+	mu     sync.RWMutex // Run holds it shared, Close exclusively
+	s      *onnx.DynamicAdvancedSession
+	closed bool
+}
+
+// ErrModel is wrapped by errors about the network itself.
+var ErrModel = errors.New("ort: unusable model")
+
+// Inspect returns a model's inputs, outputs and custom metadata without
+// creating a session for inference.
+func Inspect(data []byte) (in, out []IO, meta map[string]string, err error) {
+	if _, v := Loaded(); v == "" {
+		return nil, nil, nil, fmt.Errorf("%w: Setup was not called", ErrLibrary)
+	}
+	ins, outs, err := onnx.GetInputOutputInfoWithONNXData(data)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrModel, oneLine(err))
+	}
+	conv := func(infos []onnx.InputOutputInfo) []IO {
+		var r []IO
+		for _, i := range infos {
+			r = append(r, IO{Name: i.Name, Shape: append([]int64(nil), i.Dimensions...), Type: i.DataType.String()})
+		}
+		return r
+	}
+	md, err := onnx.GetModelMetadataWithONNXData(data)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
+	}
+	defer md.Destroy()
+	keys, err := md.GetCustomMetadataMapKeys()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
+	}
+	meta = map[string]string{}
+	for _, k := range keys {
+		v, ok, err := md.LookupCustomMetadataMap(k)
+		if err == nil && ok {
+			meta[k] = v
+		}
+	}
+	return conv(ins), conv(outs), meta, nil
+}
+
+// Open creates an inference session from an ONNX model in memory. The model
+// must have exactly one float32 input and one float32 output.
+func Open(data []byte, opts Options) (*Session, error) {
+	ins, outs, meta, err := Inspect(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(ins) != 1 || len(outs) != 1 {
+		return nil, fmt.Errorf("%w: %d inputs and %d outputs, want 1 and 1", ErrModel, len(ins), len(outs))
+	}
+	for _, io := range []IO{ins[0], outs[0]} {
+		if io.Type != "ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT" {
+			return nil, fmt.Errorf("%w: %q is %s, want float32", ErrModel, io.Name, io.Type)
+		}
+	}
+	so, err := onnx.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("ort: session options: %s", oneLine(err))
+	}
+	defer so.Destroy()
+	if err := configure(so, opts); err != nil {
+		return nil, err
+	}
+	s, err := onnx.NewDynamicAdvancedSessionWithONNXData(data, []string{ins[0].Name}, []string{outs[0].Name}, so)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrModel, oneLine(err))
+	}
+	return &Session{In: ins[0], Out: outs[0], meta: meta, s: s}, nil
+}
+
+func configure(so *onnx.SessionOptions, opts Options) error {
+	if opts.Threads > 0 {
+		if err := so.SetIntraOpNumThreads(opts.Threads); err != nil {
+			return fmt.Errorf("ort: threads: %s", oneLine(err))
+		}
+	}
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		return fmt.Errorf("ort: inter-op threads: %s", oneLine(err))
+	}
+	if err := so.SetGraphOptimizationLevel(onnx.GraphOptimizationLevelEnableAll); err != nil {
+		return fmt.Errorf("ort: optimisation level: %s", oneLine(err))
+	}
+	if opts.NoMemArena {
+		if err := so.SetCpuMemArena(false); err != nil {
+			return fmt.Errorf("ort: memory arena: %s", oneLine(err))
+		}
+	}
+	if opts.NoSpinning {
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return fmt.Errorf("ort: spinning: %s", oneLine(err))
+		}
+	}
+	if opts.OptimizedOut != "" {
+		if err := so.SetOptimizedModelFilePath(opts.OptimizedOut); err != nil {
+			return fmt.Errorf("ort: optimised model path: %s", oneLine(err))
+		}
+	}
+	return nil
+}
+
+// Metadata returns the custom metadata of the model.
+func (s *Session) Metadata() map[string]string { return s.meta }
+
+// ErrClosed is returned by Run after Close.
+var ErrClosed = errors.New("ort: session closed")
+
+// Run runs the network on an input of the given NCHW shape and writes the
+// output (whose shape is outShape) into out, which must be large enough.
+func (s *Session) Run(in []float32, inShape [4]int64, out []float32, outShape [4]int64) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	it, err := onnx.NewTensor(onnx.NewShape(inShape[:]...), in)
+	if err != nil {
+		return fmt.Errorf("ort: input tensor %v: %s", inShape, oneLine(err))
+	}
+	defer it.Destroy()
+	ot, err := onnx.NewTensor(onnx.NewShape(outShape[:]...), out)
+	if err != nil {
+		return fmt.Errorf("ort: output tensor %v: %s", outShape, oneLine(err))
+	}
+	defer ot.Destroy()
+	if err := s.s.Run([]onnx.Value{it}, []onnx.Value{ot}); err != nil {
+		return fmt.Errorf("ort: run on %v: %s", inShape, oneLine(err))
+	}
+	return nil
+}
+
+// Close releases the session once the runs in flight have finished. It is
+// safe to call more than once.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if err := s.s.Destroy(); err != nil {
+		return fmt.Errorf("ort: close session: %s", oneLine(err))
+	}
+	return nil
+}

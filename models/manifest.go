@@ -1,0 +1,194 @@
+// Package models describes the networks omnimask runs: the manifest every
+// model carries (bands, resolution, normalisation, tiling, classes), its
+// validation, and the built-in models embedded in the binary.
+package models
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// MetadataKey is the ONNX metadata_props key holding the manifest JSON.
+const MetadataKey = "omnimask.manifest"
+
+// ErrManifest is wrapped by every manifest validation error.
+var ErrManifest = errors.New("models: invalid manifest")
+
+// Normalization kinds.
+const (
+	ZScore = "zscore" // dynamic per patch and channel over valid pixels
+	Fixed  = "fixed"  // (x - mean) / std with the manifest's statistics
+	None   = "none"   // values are fed as read
+)
+
+// Output kinds.
+const (
+	Logits        = "logits"
+	Probabilities = "probabilities"
+)
+
+// Normalization says how patches are normalised before inference.
+type Normalization struct {
+	Kind string    `json:"kind"`
+	Mean []float64 `json:"mean,omitempty"`
+	Std  []float64 `json:"std,omitempty"`
+}
+
+// Class is one output channel of a model.
+type Class struct {
+	ID    int      `json:"id"`
+	Name  string   `json:"name"`
+	Color [3]uint8 `json:"color"`
+}
+
+// Manifest is the contract between a model and the engine (see MANIFEST.md).
+type Manifest struct {
+	Name          string        `json:"name"`
+	Version       string        `json:"version"`
+	Description   string        `json:"description,omitempty"`
+	Bands         []string      `json:"bands"`
+	ResolutionM   float64       `json:"resolution_m,omitempty"`
+	MinResolution float64       `json:"min_resolution_m,omitempty"`
+	MaxResolution float64       `json:"max_resolution_m,omitempty"`
+	Normalization Normalization `json:"normalization"`
+	NoDataFill    float32       `json:"nodata_fill"`
+	PatchSize     int           `json:"patch_size"`
+	Overlap       int           `json:"overlap"`
+	SizeMultiple  int           `json:"size_multiple,omitempty"`
+	Output        string        `json:"output"`
+	Classes       []Class       `json:"classes"`
+}
+
+// ParseManifest decodes and validates a manifest. Unknown fields are errors,
+// so a typo does not silently fall back to a default.
+func ParseManifest(data []byte) (*Manifest, error) {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrManifest)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Validate checks the manifest on its own (not against a graph).
+func (m *Manifest) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrManifest}, a...)...)
+	}
+	if m.Name == "" {
+		return bad("name is empty")
+	}
+	if len(m.Bands) == 0 {
+		return bad("no input bands")
+	}
+	seen := map[string]bool{}
+	for _, b := range m.Bands {
+		k := strings.ToLower(b)
+		if b == "" || seen[k] {
+			return bad("band names must be unique and non-empty, got %q", m.Bands)
+		}
+		seen[k] = true
+	}
+	for _, v := range []float64{m.ResolutionM, m.MinResolution, m.MaxResolution} {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return bad("resolutions must be finite and >= 0")
+		}
+	}
+	if m.MaxResolution > 0 && m.MinResolution > m.MaxResolution {
+		return bad("min_resolution_m %g > max_resolution_m %g", m.MinResolution, m.MaxResolution)
+	}
+	switch m.Normalization.Kind {
+	case ZScore, None:
+	case Fixed:
+		if len(m.Normalization.Mean) != len(m.Bands) || len(m.Normalization.Std) != len(m.Bands) {
+			return bad("fixed normalisation needs %d means and stds", len(m.Bands))
+		}
+		for _, s := range m.Normalization.Std {
+			if !(s > 0) || math.IsInf(s, 0) {
+				return bad("fixed normalisation std %g must be > 0", s)
+			}
+		}
+	default:
+		return bad("normalization kind %q (want zscore, fixed or none)", m.Normalization.Kind)
+	}
+	if math.IsNaN(float64(m.NoDataFill)) || math.IsInf(float64(m.NoDataFill), 0) {
+		return bad("nodata_fill must be finite")
+	}
+	if m.PatchSize <= 0 || m.PatchSize > 1<<14 {
+		return bad("patch_size %d outside 1..16384", m.PatchSize)
+	}
+	if m.Overlap < 0 || m.Overlap >= m.PatchSize {
+		return bad("overlap %d must be in 0..patch_size-1", m.Overlap)
+	}
+	if m.SizeMultiple < 0 || m.SizeMultiple > m.PatchSize {
+		return bad("size_multiple %d outside 0..patch_size", m.SizeMultiple)
+	}
+	if m.Output != Logits && m.Output != Probabilities {
+		return bad("output %q (want logits or probabilities)", m.Output)
+	}
+	if len(m.Classes) < 1 || len(m.Classes) > 254 {
+		return bad("%d classes (want 1..254)", len(m.Classes))
+	}
+	ids := map[int]bool{}
+	for _, c := range m.Classes {
+		if c.ID < 0 || c.ID > 254 || ids[c.ID] {
+			return bad("class ids must be unique and in 0..254, got %d", c.ID)
+		}
+		ids[c.ID] = true
+	}
+	return nil
+}
+
+// Multiple returns the size multiple, 1 when unset.
+func (m *Manifest) Multiple() int { return max(1, m.SizeMultiple) }
+
+// ProcessingResolution returns the resolution at which a scene with native
+// resolution res (metres) is processed: res clamped to the supported range.
+// A scene coarser than the range is processed at its native resolution
+// (upsampling it would add no information), and outside reports that the
+// scene is out of range.
+func (m *Manifest) ProcessingResolution(res float64) (proc float64, outside bool) {
+	switch {
+	case m.MinResolution > 0 && res < m.MinResolution:
+		return m.MinResolution, false
+	case m.MaxResolution > 0 && res > m.MaxResolution:
+		return res, true
+	}
+	return res, false
+}
+
+// Dim is one dimension of a tensor shape; negative means dynamic.
+type Dim = int64
+
+// CheckGraph validates the manifest against the graph's declared input and
+// output shapes (NCHW; dynamic dimensions are negative).
+func (m *Manifest) CheckGraph(in, out []Dim) error {
+	if len(in) != 4 {
+		return fmt.Errorf("%w: graph input has rank %d, want 4 (N x C x H x W)", ErrManifest, len(in))
+	}
+	if len(out) != 4 {
+		return fmt.Errorf("%w: graph output has rank %d, want 4 (N x K x H x W)", ErrManifest, len(out))
+	}
+	if in[1] >= 0 && in[1] != int64(len(m.Bands)) {
+		return fmt.Errorf("%w: graph takes %d channels, manifest lists %d bands %v", ErrManifest, in[1], len(m.Bands), m.Bands)
+	}
+	if out[1] >= 0 && out[1] != int64(len(m.Classes)) {
+		return fmt.Errorf("%w: graph outputs %d channels, manifest lists %d classes", ErrManifest, out[1], len(m.Classes))
+	}
+	for i, d := range in[2:] {
+		if d >= 0 && d != int64(m.PatchSize) {
+			return fmt.Errorf("%w: graph input %s is fixed at %d, manifest patch_size is %d", ErrManifest, []string{"height", "width"}[i], d, m.PatchSize)
+		}
+	}
+	return nil
+}

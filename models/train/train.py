@@ -1,0 +1,240 @@
+"""Train the omnicloud-rgn model (red, green, nir; dynamic z-score; mixed
+resolution 10..60 m) on L8 Biome train + On Cloud N chips 1-3, select the
+checkpoint on L8 Biome val, export ONNX + TorchScript.
+
+    /usr/bin/python3 models/train/train.py --data /work/shared/data --out models/builtin
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import DEFAULT_DATA, IGNORE, OCN_CLOUD, REPO, eval_l8, load_l8, load_ocn  # noqa: E402
+from model import STRIDE, CloudUNet  # noqa: E402
+from zscore import zscore_torch  # noqa: E402
+
+
+def parse():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=DEFAULT_DATA)
+    ap.add_argument("--out", default=os.path.join(REPO, "models", "builtin"))
+    ap.add_argument("--torchscript", default=os.path.join(REPO, "models", "omnicloud.torchscript.pt"))
+    ap.add_argument("--ckpt", default="/tmp/omnicloud_train")
+    ap.add_argument("--iters", type=int, default=1400)
+    ap.add_argument("--bs", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--wd", type=float, default=1e-4)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--val-every", type=int, default=100)
+    ap.add_argument("--p-ocn", type=float, default=0.3)
+    ap.add_argument("--p-mosaic", type=float, default=0.3)
+    ap.add_argument("--w-shadow", type=float, default=4.0)
+    ap.add_argument("--w-thin", type=float, default=1.0)
+    ap.add_argument("--width", default="12,24,48,96,112")
+    ap.add_argument("--no-export", action="store_true")
+    return ap.parse_args()
+
+
+class Sampler:
+    """Builds mixed-resolution batches. Ground sampling distance g (m) is
+    drawn per batch; images are resampled by native_res / g."""
+
+    def __init__(self, l8, ocn, rng, args):
+        self.l8 = [(torch.from_numpy(i), torch.from_numpy(l.astype(np.int64))) for _, i, l in l8]
+        self.ocn = [(torch.from_numpy(np.nan_to_num(i, nan=0.0)), torch.from_numpy(l.astype(np.int64))) for _, i, l in ocn]
+        shadow = np.array([(l == 3).mean() for _, _, l in l8])
+        w = 1.0 + 30.0 * shadow
+        self.l8_w = w / w.sum()
+        self.rng = rng
+        self.args = args
+
+    def crop(self, img, lab, s):
+        h, w = lab.shape
+        y = self.rng.randint(0, h - s)
+        x = self.rng.randint(0, w - s)
+        return img[:, y:y + s, x:x + s], lab[y:y + s, x:x + s]
+
+    def draw_g(self, native):
+        r = self.rng.random()
+        if r < 0.25:
+            return native
+        if native == 30 and r < 0.45:
+            return 60.0
+        return math.exp(self.rng.uniform(math.log(10), math.log(60)))
+
+    def batch(self):
+        rng = self.rng
+        ocn = rng.random() < self.args.p_ocn
+        native, src_max = (10.0, 512) if ocn else (30.0, 256)
+        g = self.draw_g(native)
+        scale = native / g
+        pmax = min(256, int(src_max * scale) // STRIDE * STRIDE)
+        P = rng.choice([p for p in (128, 160, 192, 224, 256) if p <= pmax] or [pmax])
+        S = min(src_max, int(round(P / scale)) // 2 * 2)
+        xs, ys = [], []
+        for _ in range(self.args.bs):
+            if ocn:
+                img, lab = self.crop(*self.ocn[rng.randrange(len(self.ocn))], S)
+            elif rng.random() < self.args.p_mosaic and S >= 64:
+                # 2x2 mosaic of crops from different scenes
+                h = S // 2
+                img = torch.zeros(3, 2 * h, 2 * h)
+                lab = torch.zeros(2 * h, 2 * h, dtype=torch.int64)
+                for qy in range(2):
+                    for qx in range(2):
+                        k = int(np.searchsorted(np.cumsum(self.l8_w), rng.random()))
+                        k = min(k, len(self.l8) - 1)
+                        i, l = self.crop(*self.l8[k], h)
+                        img[:, qy * h:(qy + 1) * h, qx * h:(qx + 1) * h] = i
+                        lab[qy * h:(qy + 1) * h, qx * h:(qx + 1) * h] = l
+            else:
+                k = int(np.searchsorted(np.cumsum(self.l8_w), rng.random()))
+                k = min(k, len(self.l8) - 1)
+                img, lab = self.crop(*self.l8[k], S)
+            xs.append(img)
+            ys.append(lab)
+        x = torch.stack(xs)
+        y = torch.stack(ys)
+        sz = img.shape[-1]
+        if P != sz:
+            mode = rng.choice(["bilinear", "nearest"] + (["area"] if P < sz else []))
+            if mode == "bilinear":
+                x = F.interpolate(x, size=(P, P), mode="bilinear", align_corners=False, antialias=P < sz)
+            else:
+                x = F.interpolate(x, size=(P, P), mode=mode)
+            y = F.interpolate(y[:, None].float(), size=(P, P), mode="nearest")[:, 0].long()
+        x = self.photometric(x)
+        z = zscore_torch(x)
+        # noise after normalisation
+        if rng.random() < 0.5:
+            z = z + torch.randn_like(z) * rng.uniform(0.0, 0.15)
+        # geometric
+        if rng.random() < 0.5:
+            z, y = z.flip(-1), y.flip(-1)
+        if rng.random() < 0.5:
+            z, y = z.flip(-2), y.flip(-2)
+        k = rng.randrange(4)
+        if k:
+            z, y = torch.rot90(z, k, (-2, -1)), torch.rot90(y, k, (-2, -1))
+        return z.contiguous(), y.contiguous(), ocn
+
+    def photometric(self, x):
+        rng = self.rng
+        x = x.clamp(min=0)
+        n = x.shape[0]
+        # per-sample, per-channel gamma (a per-channel gain/offset would be
+        # removed by the z-score, a gamma is not) and a little blur-free haze
+        if rng.random() < 0.7:
+            gam = torch.exp(torch.empty(n, 3, 1, 1).uniform_(math.log(0.7), math.log(1.4)))
+            x = (x + 1e-3) ** gam
+        if rng.random() < 0.3:
+            # additive haze with a per-sample, spectrally tilted offset
+            off = torch.empty(n, 1, 1, 1).uniform_(0, 0.08) * torch.tensor([1.0, 1.1, 0.8]).view(1, 3, 1, 1)
+            x = x + off
+        return x
+
+
+def loss_fn(logits, y, ocn, args):
+    lsm = F.log_softmax(logits, 1)
+    if ocn:
+        lp_cloud = torch.logsumexp(lsm[:, 1:3], 1)
+        lp_not = torch.logsumexp(lsm[:, [0, 3]], 1)
+        m = y != IGNORE
+        nll = torch.where(y == OCN_CLOUD, -lp_cloud, -lp_not)
+        return nll[m].mean() if m.any() else logits.sum() * 0
+    w4 = torch.tensor([1.0, 1.0, args.w_thin, args.w_shadow])
+    ce4 = F.nll_loss(lsm, y, weight=w4, ignore_index=IGNORE)
+    # merged 3-class term (clear / cloud / shadow), what the evaluation scores
+    l3 = torch.stack([lsm[:, 0], torch.logsumexp(lsm[:, 1:3], 1), lsm[:, 3]], 1)
+    y3 = y.clone()
+    y3[y == 2] = 1
+    y3[y == 3] = 2
+    ce3 = F.nll_loss(l3, y3, weight=torch.tensor([1.0, 1.0, args.w_shadow]), ignore_index=IGNORE)
+    # soft dice on shadow (rare class)
+    p = lsm[:, 3].exp()
+    m = (y != IGNORE).float()
+    t = (y == 3).float()
+    dice = 1 - (2 * (p * t * m).sum() + 1) / ((p * m).sum() + (t * m).sum() + 1)
+    return 0.5 * ce4 + ce3 + 0.3 * dice
+
+
+def val_score(r30, r60):
+    return (r30["clear_boa"] + r30["cloud_boa"] + r30["shadow_boa"] + r60["cloud_boa"] + r60["shadow_boa"]) / 5
+
+
+def main():
+    args = parse()
+    torch.set_num_threads(args.threads)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    os.makedirs(args.ckpt, exist_ok=True)
+
+    l8 = load_l8(args.data, "train")
+    val = load_l8(args.data, "val")
+    ocn = [load_ocn(args.data, n) for n in (1, 2, 3)]  # chips 4-5 are test
+    print("train l8 %d, ocn %d, val %d" % (len(l8), len(ocn), len(val)), flush=True)
+
+    width = tuple(int(v) for v in args.width.split(","))
+    model = CloudUNet(w=width)
+    print("params", sum(p.numel() for p in model.parameters()), flush=True)
+    ema = copy.deepcopy(model).eval()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.iters, pct_start=0.15)
+    sampler = Sampler(l8, ocn, rng, args)
+
+    best, best_it = -1.0, -1
+    t0 = time.time()
+    run = 0.0
+    for it in range(1, args.iters + 1):
+        model.train()
+        x, y, is_ocn = sampler.batch()
+        loss = loss_fn(model(x), y, is_ocn, args)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            d = min(0.99, (1 + it) / (10 + it))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+            for be, bm in zip(ema.buffers(), model.buffers()):
+                be.copy_(bm)
+        run = 0.95 * run + 0.05 * loss.item() if it > 1 else loss.item()
+        if it % 20 == 0:
+            print("it %d loss %.4f lr %.2e %.0fs" % (it, run, sched.get_last_lr()[0], time.time() - t0), flush=True)
+        if it % args.val_every == 0 or it == args.iters:
+            r30 = eval_l8(ema, val)
+            r60 = eval_l8(ema, val, down=2)
+            sc = val_score(r30, r60)
+            print("VAL it %d score %.2f | 30m clear %.1f cloud %.1f shadow %.1f | 60m clear %.1f cloud %.1f shadow %.1f"
+                  % (it, sc, r30["clear_boa"], r30["cloud_boa"], r30["shadow_boa"],
+                     r60["clear_boa"], r60["cloud_boa"], r60["shadow_boa"]), flush=True)
+            if sc > best:
+                best, best_it = sc, it
+                torch.save({"state": ema.state_dict(), "width": width, "it": it, "score": sc},
+                           os.path.join(args.ckpt, "best.pt"))
+    print("best val score %.2f at it %d, train time %.0fs" % (best, best_it, time.time() - t0), flush=True)
+    torch.save({"state": ema.state_dict(), "width": width, "it": args.iters}, os.path.join(args.ckpt, "last.pt"))
+    if not args.no_export:
+        from export import export
+        ck = torch.load(os.path.join(args.ckpt, "best.pt"))
+        m = CloudUNet(w=ck["width"])
+        m.load_state_dict(ck["state"])
+        export(m, args.out, args.torchscript,
+               extra={"train_iters": args.iters, "best_iter": ck["it"], "val_score": round(ck["score"], 2)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+package preprocess
+
+import (
+	"image"
+	"math"
+
+	"github.com/omnimask/omnimask/raster"
+)
+
+// tap is one source sample and its weight.
+type tap struct {
+	i int
+	w float64
+}
+
+// areaTaps returns, for each destination index d in [d0, d1), the source
+// indices and overlap lengths of the interval [d*s, (d+1)*s), clipped to
+// [0, srcN). s is source pixels per destination pixel.
+func areaTaps(d0, d1 int, s float64, srcN int) [][]tap {
+	out := make([][]tap, d1-d0)
+	for d := d0; d < d1; d++ {
+		lo, hi := float64(d)*s, float64(d+1)*s
+		if hi > float64(srcN) {
+			hi = float64(srcN)
+		}
+		var ts []tap
+		for i := int(math.Floor(lo)); float64(i) < hi; i++ {
+			a, b := math.Max(lo, float64(i)), math.Min(hi, float64(i+1))
+			if b > a {
+				ts = append(ts, tap{i, b - a})
+			}
+		}
+		out[d-d0] = ts
+	}
+	return out
+}
+
+// AreaSpan returns the source interval [lo, hi) that destination indices
+// [d0, d1) read under area resampling with s source pixels per destination
+// pixel, clipped to [0, srcN).
+func AreaSpan(d0, d1 int, s float64, srcN int) (lo, hi int) {
+	lo = int(math.Floor(float64(d0) * s))
+	hi = int(math.Ceil(float64(d1)*s - 1e-9))
+	if hi > srcN {
+		hi = srcN
+	}
+	if lo < 0 {
+		lo = 0
+	}
+	return lo, hi
+}
+
+// Area resamples src onto dst by area averaging over valid pixels only.
+// dst.Rect is in destination-grid coordinates and src.Rect in source-grid
+// coordinates; a destination pixel (x, y) covers the source area
+// [x*sx, (x+1)*sx) x [y*sy, (y+1)*sy). srcN is the source grid's full size
+// (to clip the last pixel). srcValid covers src.Rect; dstValid (covering
+// dst.Rect) receives whether any valid source pixel
+// contributed. Source pixels outside src.Rect are treated as invalid.
+func Area(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, srcValid *raster.Mask, sx, sy float64, srcN image.Point) {
+	xt := areaTaps(dst.Rect.Min.X, dst.Rect.Max.X, sx, srcN.X)
+	yt := areaTaps(dst.Rect.Min.Y, dst.Rect.Max.Y, sy, srcN.Y)
+	acc := make([]float64, dst.C)
+	for dy, ys := range yt {
+		for dx, xs := range xt {
+			var wsum float64
+			for c := range acc {
+				acc[c] = 0
+			}
+			for _, ty := range ys {
+				if ty.i < src.Rect.Min.Y || ty.i >= src.Rect.Max.Y {
+					continue
+				}
+				vrow := srcValid.Row(ty.i)
+				for _, tx := range xs {
+					if tx.i < src.Rect.Min.X || tx.i >= src.Rect.Max.X || !vrow[tx.i-src.Rect.Min.X] {
+						continue
+					}
+					w := ty.w * tx.w
+					wsum += w
+					for c := range acc {
+						acc[c] += w * float64(src.Pix[src.PixOffset(c, tx.i, ty.i)])
+					}
+				}
+			}
+			x, y := dst.Rect.Min.X+dx, dst.Rect.Min.Y+dy
+			ok := wsum > 0
+			dstValid.Pix[(y-dstValid.Rect.Min.Y)*dstValid.Stride+x-dstValid.Rect.Min.X] = ok
+			for c := range acc {
+				v := float32(0)
+				if ok {
+					v = float32(acc[c] / wsum)
+				}
+				dst.Pix[dst.PixOffset(c, x, y)] = v
+			}
+		}
+	}
+}
+
+// Axis maps destination indices onto a source grid for bilinear
+// interpolation with pixel centres aligned: destination index d sits at
+// source coordinate (d+0.5)*srcN/dstN - 0.5, clamped to the grid.
+type Axis struct {
+	I0, I1 []int
+	F      []float32 // weight of I1
+}
+
+// NewAxis returns the bilinear mapping of dstN destination indices onto
+// srcN source indices.
+func NewAxis(srcN, dstN int) Axis {
+	a := Axis{I0: make([]int, dstN), I1: make([]int, dstN), F: make([]float32, dstN)}
+	s := float64(srcN) / float64(dstN)
+	for d := 0; d < dstN; d++ {
+		p := (float64(d)+0.5)*s - 0.5
+		if p < 0 {
+			p = 0
+		}
+		if p > float64(srcN-1) {
+			p = float64(srcN - 1)
+		}
+		i0 := int(math.Floor(p))
+		i1 := i0 + 1
+		if i1 > srcN-1 {
+			i1 = srcN - 1
+		}
+		a.I0[d], a.I1[d], a.F[d] = i0, i1, float32(p-float64(i0))
+	}
+	return a
+}
+
+// BilinearRow writes into dst (one destination row) the bilinear blend of two
+// source rows a and b with vertical weight fy for b, using the column axis x.
+// NaN source samples are left out and the remaining weights renormalised;
+// dst is NaN only where all four neighbours are NaN.
+func BilinearRow(dst, a, b []float32, fy float32, x Axis) {
+	gy := 1 - fy
+	for d := range dst {
+		i0, i1, fx := x.I0[d], x.I1[d], x.F[d]
+		gx := 1 - fx
+		v00, v01, v10, v11 := a[i0], a[i1], b[i0], b[i1]
+		if v00 == v00 && v01 == v01 && v10 == v10 && v11 == v11 {
+			dst[d] = gy*(gx*v00+fx*v01) + fy*(gx*v10+fx*v11)
+			continue
+		}
+		var sum, ws float32
+		for _, t := range [4]struct{ v, w float32 }{{v00, gy * gx}, {v01, gy * fx}, {v10, fy * gx}, {v11, fy * fx}} {
+			if t.v == t.v && t.w > 0 {
+				sum += t.v * t.w
+				ws += t.w
+			}
+		}
+		if ws > 0 {
+			dst[d] = sum / ws
+		} else {
+			dst[d] = float32(math.NaN())
+		}
+	}
+}

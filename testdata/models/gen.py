@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Generate the tiny ONNX models the Go tests use (run: make testmodels).
+
+Every network here is a 1x1 convolution (optionally followed by a softmax),
+so its output at a pixel depends on that pixel alone and a stitched scene can
+be compared exactly with a direct computation. The weights are fixed numbers
+below; tests in Go repeat the same arithmetic.
+"""
+import json
+import os
+import sys
+
+import onnx
+from onnx import TensorProto, helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# 4 classes from 3 bands: logits = W @ x + B
+W = [[1.0, 0.0, 0.0],
+     [0.0, 1.0, 0.0],
+     [0.0, 0.0, 1.0],
+     [-1.0, -1.0, -1.0]]
+B = [0.0, 0.1, 0.2, 0.3]
+
+CLASSES = [
+    {"id": 0, "name": "clear", "color": [60, 160, 60]},
+    {"id": 1, "name": "thick_cloud", "color": [255, 255, 255]},
+    {"id": 2, "name": "thin_cloud", "color": [170, 200, 255]},
+    {"id": 3, "name": "cloud_shadow", "color": [90, 60, 30]},
+]
+
+
+def manifest(name, **kw):
+    m = {
+        "name": name,
+        "version": "0.0.1",
+        "description": "test network: 1x1 convolution with fixed weights",
+        "bands": ["red", "green", "nir"],
+        "resolution_m": 10,
+        "min_resolution_m": 10,
+        "max_resolution_m": 60,
+        "normalization": {"kind": "none"},
+        "nodata_fill": 0,
+        "patch_size": 64,
+        "overlap": 16,
+        "size_multiple": 1,
+        "output": "logits",
+        "classes": CLASSES,
+    }
+    m.update(kw)
+    return m
+
+
+def conv_model(name, man, n="N", h="H", w="W", cin=3, k=4, softmax=False, rank4=True,
+               weights=None, bias=None):
+    weights = weights or W
+    bias = bias or B
+    wt = helper.make_tensor("w", TensorProto.FLOAT, [k, cin, 1, 1],
+                            [weights[i][j] for i in range(k) for j in range(cin)])
+    bt = helper.make_tensor("b", TensorProto.FLOAT, [k], bias[:k])
+    nodes = [helper.make_node("Conv", ["input", "w", "b"], ["conv" if softmax else "logits"])]
+    if softmax:
+        nodes.append(helper.make_node("Softmax", ["conv"], ["logits"], axis=1))
+    if rank4:
+        inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [n, cin, h, w])
+        out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [n, k, h, w])
+    else:  # rank-3 input: Conv1d-like, wrong for the engine
+        wt = helper.make_tensor("w", TensorProto.FLOAT, [k, cin, 1],
+                                [weights[i][j] for i in range(k) for j in range(cin)])
+        inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [n, cin, w])
+        out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [n, k, w])
+    g = helper.make_graph(nodes, name, [inp], [out], initializer=[wt, bt])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)],
+                              producer_name="omnimask-testdata")
+    model.ir_version = 8
+    if man is not None:
+        helper.set_model_props(model, {"omnimask.manifest": json.dumps(man)})
+    onnx.checker.check_model(model)
+    return model
+
+
+def save(model, path):
+    onnx.save(model, path)
+    print("wrote", os.path.relpath(path))
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+    save(conv_model("pointwise", manifest("pointwise")), f"{out}/pointwise.onnx")
+    save(conv_model("pointwise-zscore", manifest("pointwise-zscore", normalization={"kind": "zscore"})),
+         f"{out}/pointwise_zscore.onnx")
+    save(conv_model("pointwise-prob", manifest("pointwise-prob", output="probabilities"), softmax=True),
+         f"{out}/pointwise_prob.onnx")
+    # A second ensemble member: different weights, same contract.
+    w2 = [[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5], [-0.5, -0.5, -0.5]]
+    save(conv_model("pointwise-b", manifest("pointwise-b"), weights=w2, bias=[0.3, 0.2, 0.1, 0.0]),
+         f"{out}/pointwise_b.onnx")
+    # Fixed input shape (1 x 3 x 64 x 64).
+    save(conv_model("fixed64", manifest("fixed64"), n=1, h=64, w=64), f"{out}/fixed64.onnx")
+    # No embedded manifest: the manifest lives in a sidecar file.
+    save(conv_model("sidecar", None), f"{out}/sidecar.onnx")
+    with open(f"{out}/sidecar.onnx.json", "w") as f:
+        json.dump(manifest("sidecar"), f, indent=1)
+    # Hostile models.
+    save(conv_model("rank3", manifest("rank3"), rank4=False), f"{out}/bad_rank.onnx")
+    save(conv_model("twoband", manifest("twoband"), cin=2, weights=[r[:2] for r in W]),
+         f"{out}/bad_channels.onnx")
+    save(conv_model("disagree", manifest("disagree", bands=["red", "green", "nir", "swir1"])),
+         f"{out}/bad_manifest.onnx")
+    save(conv_model("nomanifest", None), f"{out}/no_manifest.onnx")
+    with open(f"{out}/corrupt.onnx", "wb") as f:
+        f.write(b"\x08\x07this is not a protobuf model" * 7)
+
+
+def placeholder(path):
+    """The placeholder default model used until a trained one lands: a
+    brightness rule on z-scored red/green/nir (bright in all bands -> cloud,
+    dark in all -> shadow). Clearly labelled as such in its manifest."""
+    w = [[0.0, 0.0, 0.0],     # clear: reference 0
+         [1.2, 1.2, 0.6],     # thick cloud: very bright
+         [0.6, 0.6, 0.3],     # thin cloud
+         [-0.8, -0.8, -0.8]]  # shadow: dark
+    b = [0.0, -2.6, -1.0, -1.8]
+    man = manifest("omnicloud-rgn", version="0.0.0-placeholder",
+                   description="PLACEHOLDER brightness rule, not a trained network",
+                   resolution_m=30, normalization={"kind": "zscore"},
+                   patch_size=512, overlap=128, size_multiple=16)
+    save(conv_model("placeholder", man, weights=w, bias=b), path)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--placeholder":
+        placeholder(sys.argv[2])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else HERE)

@@ -1,0 +1,5 @@
+package tiling
+
+import "math"
+
+var nan = float32(math.NaN())
