@@ -24,7 +24,7 @@ type source interface {
 // strip is a band of rows at processing resolution, with the patches of one
 // grid row cut from it, plus the native validity rows read for it.
 type strip struct {
-	row    int            // grid row
+	row    int             // grid row
 	buf    *raster.Float32 // processing rows, full width
 	valid  *raster.Mask
 	native *raster.Mask // native validity of rows read for the first time
@@ -347,19 +347,19 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 
 // upsampler turns finished processing rows into native rows.
 type upsampler struct {
-	r       *run
-	out     chan<- *block
-	W, K    int
-	ids     []uint8
-	native  []*raster.Mask // native validity, in row order
-	proc    map[int][][]float32
-	last    int // last processing row received
-	next    int // next native row to produce
-	yaxis   preprocess.Axis
-	xaxis   preprocess.Axis
-	cur     *block
-	rowBuf  [][]float32
-	conf    bool
+	r      *run
+	out    chan<- *block
+	W, K   int
+	ids    []uint8
+	native []*raster.Mask // native validity, in row order
+	proc   map[int][][]float32
+	last   int // last processing row received
+	next   int // next native row to produce
+	yaxis  preprocess.Axis
+	xaxis  preprocess.Axis
+	cur    *block
+	rowBuf [][]float32
+	conf   bool
 }
 
 const blockRows = 128

@@ -49,7 +49,8 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 	if note != "" {
 		p.Notes = append(p.Notes, note)
 	}
-	p.bandIdx = idx
+	p.BandIndex = idx
+	p.SceneBands = s.names
 	for _, i := range idx {
 		n := s.names[i]
 		if n == "" {

@@ -59,7 +59,7 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Select(p.bandIdx); err != nil {
+	if err := s.Select(p.BandIndex); err != nil {
 		return nil, err
 	}
 	res, err := e.predict(ctx, p, s, req)
@@ -96,7 +96,7 @@ func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.predict(ctx, p, &memSource{sc.Bands, p.bandIdx}, req)
+	res, err := e.predict(ctx, p, &memSource{sc.Bands, p.BandIndex}, req)
 	if err != nil {
 		return nil, err
 	}

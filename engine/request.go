@@ -55,20 +55,21 @@ type Progress struct {
 
 // Plan is what a prediction will do, decided before any pixel is read.
 type Plan struct {
-	Size        image.Point // native scene size
-	Geo         raster.Geo
-	Bands       []string // source band for each model input, as named in the scene
-	NoData      raster.NoData
-	NativeRes   [2]float64 // native pixel size (m) along x and y; 0 = unknown
-	ProcRes     float64    // processing resolution (m); 0 = native (unknown)
-	ProcSize    image.Point
-	Patch       int
-	Overlap     int
-	Patches     int // patches in the grid (before skipping nodata ones)
-	Blend       tiling.Window
-	Notes       []string // warnings and decisions worth telling the user
-	grid        *tiling.Grid
-	bandIdx     []int
+	Size       image.Point // native scene size
+	Geo        raster.Geo
+	Bands      []string // source band for each model input, as named in the scene
+	NoData     raster.NoData
+	NativeRes  [2]float64 // native pixel size (m) along x and y; 0 = unknown
+	ProcRes    float64    // processing resolution (m); 0 = native (unknown)
+	ProcSize   image.Point
+	Patch      int
+	Overlap    int
+	Patches    int // patches in the grid (before skipping nodata ones)
+	Blend      tiling.Window
+	Notes      []string // warnings and decisions worth telling the user
+	BandIndex  []int    // 0-based scene band for each model input
+	SceneBands []string // names of all the scene's bands
+	grid       *tiling.Grid
 }
 
 // Resampled reports whether the scene is processed at another resolution.

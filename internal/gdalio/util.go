@@ -1,9 +1,12 @@
 package gdalio
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/airbusgeo/godal"
 )
 
 func parseFloat(s string) (float64, error) { return strconv.ParseFloat(strings.TrimSpace(s), 64) }
@@ -21,4 +24,10 @@ func firstLine(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// Version returns the runtime GDAL version.
+func Version() string {
+	v := godal.Version()
+	return fmt.Sprintf("%d.%d.%d", v.Major(), v.Minor(), v.Revision())
 }

@@ -15,13 +15,13 @@ import (
 
 // WriteOptions describe a raster to write. The zero value is one uint8 band.
 type WriteOptions struct {
-	Bands       int          // number of bands; 0 means 1
-	Float32     bool         // float32 samples instead of uint8
-	NoData      raster.NoData
-	Colors      [][3]uint8   // colour table entries by value (uint8 only)
-	Names       []string     // band descriptions, one per band
-	Metadata    map[string]string
-	Overviews   string       // overview resampling; "" = MODE
+	Bands     int  // number of bands; 0 means 1
+	Float32   bool // float32 samples instead of uint8
+	NoData    raster.NoData
+	Colors    [][3]uint8 // colour table entries by value (uint8 only)
+	Names     []string   // band descriptions, one per band
+	Metadata  map[string]string
+	Overviews string // overview resampling; "" = MODE
 }
 
 // Writer writes a raster into a temporary file beside its destination and

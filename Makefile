@@ -1,0 +1,61 @@
+# omnimask — see README.md. `make demo` and `make test` work on a fresh machine.
+GO       ?= go
+BIN      := bin/omnimask
+OUT      := out
+SHARED   ?= ../shared/data
+PYTHON   ?= /usr/bin/python3
+BENCHTIME ?= 3x
+
+.PHONY: all deps build demo test check lint race bench eval testmodels train-model clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/omnimask
+
+# The main job on the embedded default model: a synthetic scene (always) and
+# real scenes from $(SHARED) when present.
+demo: build
+	@mkdir -p $(OUT)/demo
+	$(GO) run ./tools/synthscene -size 1536 -o $(OUT)/demo/synthetic.tif -truth $(OUT)/demo/synthetic_truth.tif
+	./$(BIN) version
+	./$(BIN) info $(OUT)/demo/synthetic.tif
+	./$(BIN) predict $(OUT)/demo/synthetic.tif --output-dir $(OUT)/demo --preview $(OUT)/demo/synthetic.png --confidence uint8
+	@if [ -d $(SHARED)/scenes ]; then \
+	  ./$(BIN) predict $(SHARED)/scenes/landsat8-sr/lc08_232066_20190727.tif $(SHARED)/scenes/naip-5m/naip_2020.tif \
+	    --output-dir $(OUT)/demo --preview $(OUT)/demo; \
+	fi
+	@echo "demo: masks and previews in $(OUT)/demo"
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# Static analysis beyond vet (fetches staticcheck through the module proxy).
+lint: deps
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+check: test lint
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./preprocess/ ./tiling/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+
+eval: build
+	@if [ -d $(SHARED)/cloud ]; then \
+	  for f in eval/runs/*.json; do ./$(BIN) eval $$f --data $(SHARED) --scales 1,2 --out $(OUT)/eval/$$(basename $$f .json) || exit 1; done; \
+	else echo "eval: $(SHARED) not found, nothing to evaluate"; fi
+
+# Regenerate the tiny test networks (needs Debian python3-onnx).
+testmodels:
+	$(PYTHON) testdata/models/gen.py
+
+# Train the default model (needs Debian python3-torch, python3-onnx; tens of minutes).
+train-model:
+	$(PYTHON) models/train/train.py --data $(SHARED) --out models/builtin
+
+clean:
+	rm -rf bin $(OUT)

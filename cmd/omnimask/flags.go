@@ -1,0 +1,147 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/tiling"
+)
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// noDataFlag parses a number (or "nan") into a raster.NoData.
+type noDataFlag struct{ v raster.NoData }
+
+func (n *noDataFlag) String() string {
+	if !n.v.Set {
+		return ""
+	}
+	return strconv.FormatFloat(n.v.Value, 'g', -1, 64)
+}
+
+func (n *noDataFlag) Set(v string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %q", v)
+	}
+	n.v = raster.NoDataValue(f)
+	return nil
+}
+
+// blendFlag parses a tiling.Window.
+type blendFlag struct{ tiling.Window }
+
+func (b *blendFlag) String() string { return b.Window.String() }
+func (b *blendFlag) Set(v string) error {
+	w, err := tiling.ParseWindow(v)
+	b.Window = w
+	return err
+}
+
+// engineFlags are the flags that configure the engine, shared by commands.
+type engineFlags struct {
+	models    listFlag
+	ortLib    string
+	threads   int
+	batchSize int
+	quiet     bool
+	verbose   bool
+}
+
+func (f *engineFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
+	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
+	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads (default: all cores)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call (default 1)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
+	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
+}
+
+func (f *engineFlags) options(stderr io.Writer) engine.Options {
+	return engine.Options{Models: f.models, ORTLibrary: f.ortLib, Threads: f.threads,
+		BatchSize: f.batchSize, Logger: f.logger(stderr)}
+}
+
+func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch {
+	case f.quiet:
+		level = slog.LevelError
+	case f.verbose:
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// requestFlags configure one prediction.
+type requestFlags struct {
+	bands      string
+	nodata     noDataFlag
+	resolution float64
+	procRes    float64
+	noResample bool
+	patch      int
+	overlap    int
+	blend      blendFlag
+}
+
+func (f *requestFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.bands, "bands", "", "source bands for the model's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
+	fs.Var(&f.nodata, "nodata", "nodata value of the input (default: from the file)")
+	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres, for scenes without georeference")
+	fs.Float64Var(&f.procRes, "processing-resolution", 0, "resolution in metres to run the model at (default: nearest inside the model's range)")
+	fs.BoolVar(&f.noResample, "no-resample", false, "run at native resolution whatever the model's range")
+	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution (default: the model's)")
+	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels (default: the model's; -1 for none)")
+	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
+}
+
+func (f *requestFlags) request() engine.Request {
+	return engine.Request{Bands: f.bands, NoData: f.nodata.v, Resolution: f.resolution,
+		ProcessingResolution: f.procRes, NoResample: f.noResample, PatchSize: f.patch,
+		Overlap: f.overlap, Blend: f.blend.Window}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name, args string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: omnimask %s %s\n\nFlags:\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags that may come before or after the positional
+// arguments, and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/gdalio"
+)
+
+func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("info", "SCENE... [flags]", stderr)
+	var ef engineFlags
+	var rf requestFlags
+	ef.register(fs)
+	rf.register(fs)
+	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene")
+	scenes, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(scenes) == 0 {
+		fs.Usage()
+		return usagef("no scene given")
+	}
+	e, err := engine.New(ef.options(stderr))
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	groups := [][]string{scenes}
+	if !*stack {
+		groups = nil
+		for _, s := range scenes {
+			groups = append(groups, []string{s})
+		}
+	}
+	failed := 0
+	for _, g := range groups {
+		if err := describe(stdout, e, g, rf.request()); err != nil {
+			fmt.Fprintf(stderr, "omnimask info: %v\n", err)
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d scenes failed", failed, len(groups))
+	}
+	return nil
+}
+
+func describe(w io.Writer, e *engine.Engine, paths []string, req engine.Request) error {
+	if len(paths) == 1 {
+		if subs, err := gdalio.SubDatasets(paths[0]); err == nil && len(subs) > 0 {
+			fmt.Fprintf(w, "%s: container with %d sub-datasets (predict one of them):\n", paths[0], len(subs))
+			for _, s := range subs {
+				fmt.Fprintf(w, "  %s\n", s)
+			}
+			return nil
+		}
+	}
+	s, err := gdalio.Open(paths...)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(w, "%s\n", strings.Join(paths, " + "))
+	fmt.Fprintf(w, "  driver      %s, %dx%d pixels, %d bands\n", s.Driver, s.Size.X, s.Size.Y, len(s.Bands))
+	for i, b := range s.Bands {
+		nd := ""
+		if b.NoData.Set {
+			nd = fmt.Sprintf(", nodata %g", b.NoData.Value)
+		}
+		name := b.Name
+		if name == "" {
+			name = "(no name)"
+		}
+		fmt.Fprintf(w, "    %2d  %-16s %s%s\n", i+1, name, b.Type, nd)
+	}
+	if s.Geo.Georeferenced() {
+		fmt.Fprintf(w, "  georef      %s, transform %v\n", crsName(s.Geo.CRS), s.Geo.Transform)
+	} else {
+		fmt.Fprintf(w, "  georef      none\n")
+	}
+	if sensor := detectSensor(s); sensor != "" {
+		fmt.Fprintf(w, "  sensor      %s (from metadata)\n", sensor)
+	}
+	p, err := e.Inspect(paths, req)
+	if err != nil {
+		fmt.Fprintf(w, "  predict     cannot run: %v\n", err)
+		return err
+	}
+	m := e.Manifest()
+	fmt.Fprintf(w, "  model       %s %s (bands %s)\n", m.Name, m.Version, strings.Join(m.Bands, ", "))
+	fmt.Fprintf(w, "  inputs      %s\n", strings.Join(p.Bands, ", "))
+	if p.NativeRes[0] > 0 {
+		fmt.Fprintf(w, "  resolution  native %.4g x %.4g m", p.NativeRes[0], p.NativeRes[1])
+		if p.ProcRes > 0 {
+			fmt.Fprintf(w, ", processing %.4g m (%dx%d)", p.ProcRes, p.ProcSize.X, p.ProcSize.Y)
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintf(w, "  resolution  unknown (processing at native grid)\n")
+	}
+	fmt.Fprintf(w, "  tiling      patch %d, overlap %d, %d patches, blend %s\n", p.Patch, p.Overlap, p.Patches, p.Blend)
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "  note        %s\n", n)
+	}
+	return nil
+}
+
+// crsName returns the name in a WKT's first quotes.
+func crsName(wkt string) string {
+	if i := strings.IndexByte(wkt, '"'); i >= 0 {
+		if j := strings.IndexByte(wkt[i+1:], '"'); j >= 0 {
+			return wkt[i+1 : i+1+j]
+		}
+	}
+	return "unnamed CRS"
+}
+
+// detectSensor guesses the sensor from common metadata items.
+func detectSensor(s *gdalio.Scene) string {
+	for _, k := range []string{"SPACECRAFT_NAME", "SPACECRAFT_ID", "SATELLITE", "PLATFORM", "SENSOR", "SENSOR_ID", "ShortName", "SHORTNAME"} {
+		if v, ok := s.Metadata[k]; ok && v != "" {
+			return v
+		}
+	}
+	return ""
+}

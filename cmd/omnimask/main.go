@@ -1,0 +1,105 @@
+// Command omnimask segments clouds, cloud shadows (and whatever the chosen
+// model knows) in satellite scenes from any sensor.
+//
+// Usage:
+//
+//	omnimask predict SCENE... [flags]   write a georeferenced mask per scene
+//	omnimask info SCENE... [flags]      show bands, resolutions and the tiling plan
+//	omnimask eval RUNFILE [flags]       score a model against reference masks
+//	omnimask models                     list the built-in models
+//	omnimask version                    print versions
+//
+// Exit codes: 0 success, 1 a scene or file failed, 2 bad usage, 130 interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError marks errors in the command line itself.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &ue), errors.Is(err, flag.ErrHelp):
+		return exitUsage
+	}
+	return exitFailed
+}
+
+const usage = `omnimask — cloud and cloud-shadow masks for satellite scenes from any sensor
+
+Usage:
+  omnimask predict SCENE... [flags]   write a georeferenced mask per scene
+  omnimask info SCENE... [flags]      show bands, resolutions and what predict would do
+  omnimask eval RUNFILE [flags]       score a model against reference masks
+  omnimask models                     list the built-in models
+  omnimask version                    print omnimask, GDAL and ONNX Runtime versions
+
+Run 'omnimask COMMAND -h' for the flags of a command.
+Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted.
+`
+
+// run is the whole program, testable: it writes to stdout and stderr and
+// returns an error instead of exiting.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command")
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "predict":
+		err = runPredict(ctx, rest, stdout, stderr)
+	case "info":
+		err = runInfo(ctx, rest, stdout, stderr)
+	case "eval":
+		err = runEval(ctx, rest, stdout, stderr)
+	case "models":
+		err = runModels(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		err = runVersion(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usagef("unknown command %q", cmd)
+	}
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stderr, "omnimask %s: %v\n", cmd, err)
+	}
+	return err
+}

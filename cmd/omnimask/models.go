@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/ort"
+	"github.com/omnimask/omnimask/models"
+)
+
+// Version is omnimask's version.
+const Version = "0.1.0"
+
+func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("models", "[MODEL.onnx...] [flags]", stderr)
+	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
+	refs, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(refs) == 0 {
+		refs = models.Builtins()
+	}
+	for _, ref := range refs {
+		m, err := engine.LoadManifest(ref, *ortLib)
+		if err != nil {
+			return err
+		}
+		tag := ""
+		if ref == models.Default {
+			tag = " (default)"
+		}
+		fmt.Fprintf(stdout, "%s%s\n", ref, tag)
+		fmt.Fprintf(stdout, "  %s %s — %s\n", m.Name, m.Version, m.Description)
+		fmt.Fprintf(stdout, "  bands       %s\n", strings.Join(m.Bands, ", "))
+		fmt.Fprintf(stdout, "  resolution  %g m (supported %g-%g m)\n", m.ResolutionM, m.MinResolution, m.MaxResolution)
+		fmt.Fprintf(stdout, "  input       %s normalisation, patch %d, overlap %d, multiple of %d\n", m.Normalization.Kind, m.PatchSize, m.Overlap, m.Multiple())
+		var cls []string
+		for _, c := range m.Classes {
+			cls = append(cls, fmt.Sprintf("%d %s", c.ID, c.Name))
+		}
+		fmt.Fprintf(stdout, "  classes     %s (%s)\n", strings.Join(cls, ", "), m.Output)
+	}
+	return nil
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", "[flags]", stderr)
+	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "omnimask %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(stdout, "GDAL %s\n", gdalio.Version())
+	v, err := ort.Setup(*ortLib)
+	if err != nil {
+		return err
+	}
+	path, _ := ort.Loaded()
+	fmt.Fprintf(stdout, "ONNX Runtime %s (%s)\n", v, path)
+	return nil
+}

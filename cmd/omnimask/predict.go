@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/quicklook"
+)
+
+func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("predict", "SCENE... [flags]", stderr)
+	var ef engineFlags
+	var rf requestFlags
+	ef.register(fs)
+	rf.register(fs)
+	outDir := fs.String("output-dir", "", "folder for the masks (default: beside each scene)")
+	output := fs.String("o", "", "mask file (one scene only; default SCENE_omnimask.tif)")
+	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene, stacked in order")
+	conf := fs.String("confidence", "", "also write per-class probabilities: uint8 (0..254 = 0..1, 255 nodata) or float32")
+	preview := fs.String("preview", "", "write a PNG quick look with the mask overlaid (one scene only, or a folder)")
+	scenes, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(scenes) == 0 {
+		fs.Usage()
+		return usagef("no scene given")
+	}
+	req := rf.request()
+	switch strings.ToLower(*conf) {
+	case "":
+	case "uint8", "u8":
+		req.Confidence = engine.ConfidenceUint8
+	case "float32", "f32":
+		req.Confidence = engine.ConfidenceFloat32
+	default:
+		return usagef("--confidence %q: want uint8 or float32", *conf)
+	}
+	groups := [][]string{}
+	if *stack {
+		groups = append(groups, scenes)
+	} else {
+		for _, s := range scenes {
+			groups = append(groups, []string{s})
+		}
+	}
+	if *output != "" && len(groups) > 1 {
+		return usagef("-o names one file but %d scenes were given (use --output-dir)", len(groups))
+	}
+	if *outDir != "" {
+		if st, err := os.Stat(*outDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s: output folder does not exist", *outDir)
+		}
+	}
+
+	log := ef.logger(stderr)
+	e, err := engine.New(ef.options(stderr))
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+
+	failed := 0
+	for _, g := range groups {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := req
+		r.Output = *output
+		if r.Output == "" {
+			r.Output = maskPath(g[0], *outDir)
+		}
+		bar := newProgress(stderr, filepath.Base(g[0]), ef.quiet)
+		r.Progress = bar.update
+		res, err := e.PredictFile(ctx, g, r)
+		bar.done()
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+			fmt.Fprintf(stderr, "omnimask predict: %v\n", err)
+			failed++
+			continue
+		}
+		if !ef.quiet {
+			summarise(stdout, e, res)
+		}
+		if *preview != "" {
+			pp := *preview
+			if st, err := os.Stat(pp); err == nil && st.IsDir() {
+				pp = filepath.Join(pp, strings.TrimSuffix(filepath.Base(res.Output), filepath.Ext(res.Output))+".png")
+			} else if len(groups) > 1 {
+				return usagef("--preview %s: give a folder when predicting several scenes", pp)
+			}
+			disp, _ := quicklook.DisplayBands(res.Plan.SceneBands, res.Plan.BandIndex[0], res.Plan.BandIndex[min(1, len(res.Plan.BandIndex)-1)])
+			if err := quicklook.WriteFiles(pp, g, disp, res.Output, e.Manifest().Classes); err != nil {
+				fmt.Fprintf(stderr, "omnimask predict: %v\n", err)
+				failed++
+				continue
+			}
+			log.Debug("preview written", "path", pp)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d scenes failed", failed, len(groups))
+	}
+	return nil
+}
+
+// maskPath is SCENE_omnimask.tif beside the scene or in dir.
+func maskPath(scene, dir string) string {
+	base := filepath.Base(scene)
+	if strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
+		// GDAL sub-dataset strings: DRIVER:"file":name → file_name
+		base = strings.NewReplacer(":", "_", `"`, "", "/", "_").Replace(scene)
+		scene = "."
+	}
+	name := strings.TrimSuffix(base, filepath.Ext(base)) + "_omnimask.tif"
+	if dir == "" {
+		dir = filepath.Dir(scene)
+	}
+	return filepath.Join(dir, name)
+}
+
+func summarise(w io.Writer, e *engine.Engine, res *engine.Result) {
+	p := res.Plan
+	total := int64(p.Size.X) * int64(p.Size.Y)
+	fmt.Fprintf(w, "%s  %dx%d", res.Output, p.Size.X, p.Size.Y)
+	if p.ProcRes > 0 {
+		fmt.Fprintf(w, "  at %.4g m", p.ProcRes)
+	}
+	fmt.Fprintf(w, "  %d patches (%d skipped)  %s\n", p.Patches, res.Skipped, res.Elapsed.Round(time.Millisecond))
+	for _, c := range e.Manifest().Classes {
+		n := res.ClassCounts[c.ID]
+		fmt.Fprintf(w, "  %-14s %6.2f%%\n", c.Name, 100*float64(n)/float64(total))
+	}
+	if n := res.ClassCounts[255]; n > 0 {
+		fmt.Fprintf(w, "  %-14s %6.2f%%\n", "nodata", 100*float64(n)/float64(total))
+	}
+	if res.ConfidenceOutput != "" {
+		fmt.Fprintf(w, "  probabilities: %s\n", res.ConfidenceOutput)
+	}
+}
