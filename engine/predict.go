@@ -92,6 +92,11 @@ func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, 
 	if info.geo.Transform == (raster.GeoTransform{}) {
 		info.geo.Transform = raster.Identity
 	}
+	wkt, err := gdalio.NormalizeCRS(info.geo.CRS)
+	if err != nil {
+		return nil, err
+	}
+	info.geo.CRS = wkt
 	p, err := e.plan(info, req)
 	if err != nil {
 		return nil, err

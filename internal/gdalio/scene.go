@@ -244,7 +244,7 @@ func ResolutionM(g raster.Geo, size image.Point) (dx, dy float64, ok bool) {
 		return 0, 0, false
 	}
 	Register()
-	sr, err := godal.NewSpatialRefFromWKT(g.CRS)
+	sr, err := godal.NewSpatialRef(g.CRS)
 	if err != nil {
 		return 0, 0, false
 	}
@@ -269,4 +269,23 @@ func ResolutionM(g raster.Geo, size image.Point) (dx, dy float64, ok bool) {
 		}
 	}
 	return px * unit, py * unit, true
+}
+
+// NormalizeCRS returns the WKT of a CRS given as WKT, "EPSG:n", PROJ string
+// or any other form GDAL understands ("" stays "").
+func NormalizeCRS(crs string) (string, error) {
+	if crs == "" {
+		return "", nil
+	}
+	Register()
+	sr, err := godal.NewSpatialRef(crs)
+	if err != nil {
+		return "", fmt.Errorf("gdalio: unknown CRS %.60q: %s", crs, firstLine(err))
+	}
+	defer sr.Close()
+	wkt, err := sr.WKT()
+	if err != nil {
+		return "", fmt.Errorf("gdalio: CRS %.60q: %s", crs, firstLine(err))
+	}
+	return wkt, nil
 }
