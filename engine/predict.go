@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/sensor"
 )
 
 // ErrOutputIsInput is returned when the output would overwrite an input.
@@ -20,12 +22,51 @@ var ErrOutputIsInput = errors.New("engine: output path is an input file")
 // Inspect opens a scene (one file, or per-band files stacked) and returns
 // the plan a prediction with req would follow, reading no pixels.
 func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
-	s, err := gdalio.Open(paths...)
+	s, p, err := e.open(paths, req)
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	return e.plan(fileInfo(s), req)
+	s.Close()
+	return p, nil
+}
+
+// open resolves the inputs, opens them as one scene and plans the run.
+func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error) {
+	if len(paths) == 0 {
+		return nil, nil, errors.New("engine: no input")
+	}
+	in, err := e.resolveInputs(paths, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := gdalio.Open(in.files...)
+	if err != nil {
+		return nil, nil, err
+	}
+	info := fileInfo(s)
+	if in.bands == "" {
+		// Bands not named like the model's: a product whose band names a
+		// preset knows (B04, B4…)?
+		if _, _, err := preprocess.ResolveBands(nil, e.manifest.Bands, info.names); err != nil {
+			if ps, ok := sensor.MatchNames(info.names, e.manifest.Bands); ok {
+				in.bands, _ = ps.Spec(e.manifest.Bands)
+				in.sensor = ps.Name
+			}
+		}
+	}
+	req.Bands = in.bands
+	p, err := e.plan(info, req)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	p.Files, p.Sensor = in.files, in.sensor
+	p.Notes = append(in.notes, p.Notes...)
+	if err := s.Select(p.BandIndex); err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, p, nil
 }
 
 func fileInfo(s *gdalio.Scene) sceneInfo {
@@ -50,18 +91,11 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 	if err := checkOutputs(paths, req); err != nil {
 		return nil, err
 	}
-	s, err := gdalio.Open(paths...)
+	s, p, err := e.open(paths, req)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	p, err := e.plan(fileInfo(s), req)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Select(p.BandIndex); err != nil {
-		return nil, err
-	}
 	res, err := e.predict(ctx, p, s, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", paths[0], err)

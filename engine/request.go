@@ -23,6 +23,10 @@ type Request struct {
 	// Bands chooses the source bands for the model's inputs (see
 	// preprocess.ParseBands); empty matches band names.
 	Bands string
+	// Sensor names a preset (see package sensor) that says where the red,
+	// green and nir bands are; empty or "auto" detects it from metadata and
+	// file names.
+	Sensor string
 	// NoData overrides the scene's nodata value.
 	NoData raster.NoData
 	// Resolution is the native pixel size in metres, for scenes without
@@ -55,6 +59,8 @@ type Progress struct {
 
 // Plan is what a prediction will do, decided before any pixel is read.
 type Plan struct {
+	Files      []string    // the rasters read (per-band files, sub-datasets…)
+	Sensor     string      // sensor preset used, if any
 	Size       image.Point // native scene size
 	Geo        raster.Geo
 	Bands      []string // source band for each model input, as named in the scene

@@ -85,6 +85,7 @@ func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {
 
 // requestFlags configure one prediction.
 type requestFlags struct {
+	sensor     string
 	bands      string
 	nodata     noDataFlag
 	resolution float64
@@ -96,6 +97,7 @@ type requestFlags struct {
 }
 
 func (f *requestFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.sensor, "sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
 	fs.StringVar(&f.bands, "bands", "", "source bands for the model's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
 	fs.Var(&f.nodata, "nodata", "nodata value of the input (default: from the file)")
 	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres, for scenes without georeference")
@@ -107,7 +109,7 @@ func (f *requestFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *requestFlags) request() engine.Request {
-	return engine.Request{Bands: f.bands, NoData: f.nodata.v, Resolution: f.resolution,
+	return engine.Request{Sensor: f.sensor, Bands: f.bands, NoData: f.nodata.v, Resolution: f.resolution,
 		ProcessingResolution: f.procRes, NoResample: f.noResample, PatchSize: f.patch,
 		Overlap: f.overlap, Blend: f.blend.Window}
 }

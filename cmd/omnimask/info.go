@@ -51,21 +51,30 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func describe(w io.Writer, e *engine.Engine, paths []string, req engine.Request) error {
-	if len(paths) == 1 {
+	p, perr := e.Inspect(paths, req)
+	files := paths
+	if perr == nil {
+		files = p.Files
+	} else if len(paths) == 1 {
 		if subs, err := gdalio.SubDatasets(paths[0]); err == nil && len(subs) > 0 {
-			fmt.Fprintf(w, "%s: container with %d sub-datasets (predict one of them):\n", paths[0], len(subs))
+			fmt.Fprintf(w, "%s: container with %d sub-datasets (predict one of them, or pass --sensor):\n", paths[0], len(subs))
 			for _, s := range subs {
 				fmt.Fprintf(w, "  %s\n", s)
 			}
-			return nil
+			return perr
 		}
 	}
-	s, err := gdalio.Open(paths...)
+	s, err := gdalio.Open(files...)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	fmt.Fprintf(w, "%s\n", strings.Join(paths, " + "))
+	if strings.Join(files, " ") != strings.Join(paths, " ") {
+		for _, f := range files {
+			fmt.Fprintf(w, "  reads       %s\n", f)
+		}
+	}
 	fmt.Fprintf(w, "  driver      %s, %dx%d pixels, %d bands\n", s.Driver, s.Size.X, s.Size.Y, len(s.Bands))
 	for i, b := range s.Bands {
 		nd := ""
@@ -83,13 +92,12 @@ func describe(w io.Writer, e *engine.Engine, paths []string, req engine.Request)
 	} else {
 		fmt.Fprintf(w, "  georef      none\n")
 	}
-	if sensor := detectSensor(s); sensor != "" {
-		fmt.Fprintf(w, "  sensor      %s (from metadata)\n", sensor)
+	if perr != nil {
+		fmt.Fprintf(w, "  predict     cannot run (see below)\n")
+		return perr
 	}
-	p, err := e.Inspect(paths, req)
-	if err != nil {
-		fmt.Fprintf(w, "  predict     cannot run: %v\n", err)
-		return err
+	if p.Sensor != "" {
+		fmt.Fprintf(w, "  sensor      %s\n", p.Sensor)
 	}
 	m := e.Manifest()
 	fmt.Fprintf(w, "  model       %s %s (bands %s)\n", m.Name, m.Version, strings.Join(m.Bands, ", "))
@@ -118,14 +126,4 @@ func crsName(wkt string) string {
 		}
 	}
 	return "unnamed CRS"
-}
-
-// detectSensor guesses the sensor from common metadata items.
-func detectSensor(s *gdalio.Scene) string {
-	for _, k := range []string{"SPACECRAFT_NAME", "SPACECRAFT_ID", "SATELLITE", "PLATFORM", "SENSOR", "SENSOR_ID", "ShortName", "SHORTNAME"} {
-		if v, ok := s.Metadata[k]; ok && v != "" {
-			return v
-		}
-	}
-	return ""
 }

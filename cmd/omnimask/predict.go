@@ -116,6 +116,9 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // maskPath is SCENE_omnimask.tif beside the scene or in dir.
 func maskPath(scene, dir string) string {
+	if !strings.Contains(scene, ":") {
+		scene = filepath.Clean(scene)
+	}
 	base := filepath.Base(scene)
 	if strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
 		// GDAL sub-dataset strings: DRIVER:"file":name → file_name

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -48,7 +49,79 @@ type Scene struct {
 	Driver   string
 
 	ds  []*godal.Dataset
-	sel []int // selected indices into Bands
+	vsi []string // in-memory VRTs to remove on Close
+	sel []int    // selected indices into Bands
+}
+
+// alignGrids puts every file on the grid of the finest one. Files on
+// another grid must be georeferenced in the same CRS and cover the same
+// extent; they are read through a VRT that resamples them (bilinear) to the
+// finest grid, as Sentinel-2's 20 m bands onto its 10 m ones.
+func (s *Scene) alignGrids(sizes []image.Point) error {
+	ref := -1
+	for i, sz := range sizes {
+		if sz == s.Size {
+			ref = i
+			break
+		}
+	}
+	s.Geo.CRS = s.ds[ref].Projection()
+	if gt, err := s.ds[ref].GeoTransform(); err == nil {
+		s.Geo.Transform = raster.GeoTransform(gt)
+	} else {
+		s.Geo.Transform = raster.Identity
+	}
+	for i, sz := range sizes {
+		if sz == s.Size {
+			continue
+		}
+		p := s.Paths[i]
+		gt, err := s.ds[i].GeoTransform()
+		if err != nil || !s.Geo.Georeferenced() {
+			return fmt.Errorf("%s: %dx%d pixels, but %s has %dx%d, and without georeference they cannot be aligned", p, sz.X, sz.Y, s.Paths[ref], s.Size.X, s.Size.Y)
+		}
+		if !sameCRS(s.ds[i].Projection(), s.Geo.CRS) {
+			return fmt.Errorf("%s: CRS differs from %s; reproject the files onto one grid first", p, s.Paths[ref])
+		}
+		a := raster.GeoTransform(gt)
+		x0, y0 := a.Apply(0, 0)
+		x1, y1 := a.Apply(float64(sz.X), float64(sz.Y))
+		r0, q0 := s.Geo.Transform.Apply(0, 0)
+		r1, q1 := s.Geo.Transform.Apply(float64(s.Size.X), float64(s.Size.Y))
+		tol := math.Max(math.Abs(a[1]), math.Abs(a[5]))
+		if math.Abs(x0-r0) > tol || math.Abs(y0-q0) > tol || math.Abs(x1-r1) > tol || math.Abs(y1-q1) > tol {
+			return fmt.Errorf("%s: covers another extent than %s; stack only bands of one product", p, s.Paths[ref])
+		}
+		name := fmt.Sprintf("/vsimem/omnimask-%d-%x.vrt", i, rand.Uint64())
+		vrt, err := s.ds[i].Translate(name, []string{"-of", "VRT", "-outsize", fmt.Sprint(s.Size.X), fmt.Sprint(s.Size.Y), "-r", "bilinear"})
+		if err != nil {
+			return fmt.Errorf("%s: cannot resample onto the %dx%d grid: %s", p, s.Size.X, s.Size.Y, firstLine(err))
+		}
+		s.vsi = append(s.vsi, name)
+		old := s.ds[i]
+		s.ds[i] = vrt
+		if err := old.Close(); err != nil {
+			return fmt.Errorf("%s: %s", p, firstLine(err))
+		}
+	}
+	return nil
+}
+
+func sameCRS(a, b string) bool {
+	if a == b {
+		return true
+	}
+	sa, err := godal.NewSpatialRef(a)
+	if err != nil {
+		return false
+	}
+	defer sa.Close()
+	sb, err := godal.NewSpatialRef(b)
+	if err != nil {
+		return false
+	}
+	defer sb.Close()
+	return sa.IsSame(sb)
 }
 
 // Open opens the files as one scene. Every file must have the same size.
@@ -59,6 +132,7 @@ func Open(paths ...string) (*Scene, error) {
 		return nil, errors.New("gdalio: no input file")
 	}
 	s := &Scene{Paths: paths}
+	var sizes []image.Point
 	for i, p := range paths {
 		if err := checkPath(p); err != nil {
 			s.Close()
@@ -79,19 +153,13 @@ func Open(paths ...string) (*Scene, error) {
 			return nil, fmt.Errorf("%s: %w (%dx%d pixels, %d bands)", p, ErrNotRaster, st.SizeX, st.SizeY, st.NBands)
 		}
 		size := image.Pt(st.SizeX, st.SizeY)
-		if i == 0 {
+		sizes = append(sizes, size)
+		if i == 0 || size.X*size.Y > s.Size.X*s.Size.Y {
 			s.Size = size
+		}
+		if i == 0 {
 			s.Driver = ds.Driver().ShortName()
 			s.Metadata = ds.Metadatas()
-			s.Geo.CRS = ds.Projection()
-			if gt, err := ds.GeoTransform(); err == nil {
-				s.Geo.Transform = raster.GeoTransform(gt)
-			} else {
-				s.Geo.Transform = raster.Identity
-			}
-		} else if size != s.Size {
-			s.Close()
-			return nil, fmt.Errorf("%s: %dx%d pixels, but %s has %dx%d (stack files on one grid)", p, size.X, size.Y, paths[0], s.Size.X, s.Size.Y)
 		}
 		for j, b := range ds.Bands() {
 			bs := b.Structure()
@@ -105,6 +173,10 @@ func Open(paths ...string) (*Scene, error) {
 			}
 			s.Bands = append(s.Bands, Band{File: i, Index: j + 1, Name: name, Type: bs.DataType.String(), NoData: nd})
 		}
+	}
+	if err := s.alignGrids(sizes); err != nil {
+		s.Close()
+		return nil, err
 	}
 	for i := range s.Bands {
 		switch s.Bands[i].Type {
@@ -227,6 +299,12 @@ func (s *Scene) Close() error {
 		}
 	}
 	s.ds = nil
+	for _, v := range s.vsi {
+		if err := godal.VSIUnlink(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.vsi = nil
 	return errors.Join(errs...)
 }
 
