@@ -7,6 +7,7 @@ package synth
 import (
 	"image"
 	"math"
+	"sort"
 
 	"github.com/omnimask/omnimask/raster"
 )
@@ -66,10 +67,19 @@ type Generator struct {
 // New returns a generator for the scene o describes.
 func New(o Options) *Generator {
 	o = o.withDefaults()
-	// Cloud noise is roughly uniform in [0,1] after the fbm normalisation;
-	// pick thresholds for the requested fraction (thin cloud is a rim).
-	t := 1 - o.Cloud
-	g := &Generator{Opts: o, thin: t, thick: t + o.Cloud*0.35}
+	// Thresholds from the noise's own distribution (sampled over a fixed
+	// domain), so the cloud fraction is about as requested; the outer 35%
+	// of the cloud is thin.
+	g := &Generator{Opts: o}
+	var v []float64
+	for y := 0; y < 2048; y += 16 {
+		for x := 0; x < 2048; x += 16 {
+			v = append(v, g.cloudiness(x, y))
+		}
+	}
+	sort.Float64s(v)
+	q := func(f float64) float64 { return v[min(len(v)-1, max(0, int(f*float64(len(v)))))] }
+	g.thin, g.thick = q(1-o.Cloud), q(1-o.Cloud*0.65)
 	g.shx, g.shy = int(o.CloudScale*0.25)+2, int(o.CloudScale*0.18)+2
 	return g
 }
@@ -115,10 +125,14 @@ func (g *Generator) nodata(x, y int) bool {
 	return x+y < cut || (w-1-x)+(h-1-y) < cut
 }
 
-// surface reflectance of the ground for each band name.
+// ground returns the surface reflectance of band at (x, y).
 func (g *Generator) ground(x, y int, band string) float64 {
 	n := fbm(float64(x)/40, float64(y)/40, g.Opts.Seed+101, 3)
 	water := fbm(float64(x)/150, float64(y)/150, g.Opts.Seed+202, 2) > 0.78
+	return groundValue(band, n, water)
+}
+
+func groundValue(band string, n float64, water bool) float64 {
 	if water {
 		switch band {
 		case "nir", "swir1", "swir2":
@@ -162,19 +176,39 @@ func (g *Generator) Reflectance(x, y int, band string) float64 {
 }
 
 // Fill writes reflectance (times scale) of the scene's bands over dst.Rect
-// into dst, with nodata pixels set to nodata.
+// into dst, with nodata pixels set to nodata. Each pixel's cloud, shadow and
+// ground fields are computed once for all bands.
 func (g *Generator) Fill(dst *raster.Float32, scale, nodata float64) {
-	for c := 0; c < dst.C; c++ {
-		band := g.Opts.Bands[c]
-		for y := dst.Rect.Min.Y; y < dst.Rect.Max.Y; y++ {
-			row := dst.Row(c, y)
-			for i := range row {
-				v := g.Reflectance(dst.Rect.Min.X+i, y, band)
-				if math.IsNaN(v) {
-					row[i] = float32(nodata)
-				} else {
-					row[i] = float32(v * scale)
+	bands := g.Opts.Bands
+	for y := dst.Rect.Min.Y; y < dst.Rect.Max.Y; y++ {
+		for x := dst.Rect.Min.X; x < dst.Rect.Max.X; x++ {
+			i := dst.PixOffset(0, x, y)
+			if g.nodata(x, y) {
+				for c := range bands {
+					dst.Pix[i+c*dst.PlaneStride] = float32(nodata)
 				}
+				continue
+			}
+			n := fbm(float64(x)/40, float64(y)/40, g.Opts.Seed+101, 3)
+			water := fbm(float64(x)/150, float64(y)/150, g.Opts.Seed+202, 2) > 0.78
+			c := g.cloudiness(x, y)
+			var alpha, cloud float64
+			shadow := false
+			if c >= g.thin {
+				alpha = 0.35 + 0.65*math.Min(1, (c-g.thin)/math.Max(1e-9, g.thick-g.thin))
+				cloud = 0.55 + 0.2*fbm(float64(x)/12, float64(y)/12, g.Opts.Seed+303, 2)
+			} else {
+				shadow = g.cloudiness(x-g.shx, y-g.shy) >= g.thick
+			}
+			for ci, b := range bands {
+				v := groundValue(b, n, water)
+				switch {
+				case alpha > 0:
+					v = (1-alpha)*v + alpha*cloud
+				case shadow:
+					v *= 0.35
+				}
+				dst.Pix[i+ci*dst.PlaneStride] = float32(v * scale)
 			}
 		}
 	}

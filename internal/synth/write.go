@@ -3,6 +3,8 @@ package synth
 import (
 	"fmt"
 	"image"
+	"runtime"
+	"sync"
 
 	"github.com/airbusgeo/godal"
 
@@ -58,16 +60,26 @@ func (g *Generator) WriteGeoTIFF(path string, fo FileOptions) error {
 			return err
 		}
 	}
+	// Compute blocks of rows on every core, write them in order.
 	const rows = 256
-	for y := 0; y < o.Height; y += rows {
-		r := image.Rect(0, y, o.Width, min(o.Height, y+rows))
-		buf := raster.NewFloat32(len(o.Bands), r)
-		g.Fill(buf, fo.Scale, fo.NoData)
-		for c, b := range ds.Bands() {
-			plane := buf.Pix[c*buf.PlaneStride : (c+1)*buf.PlaneStride]
-			if err := b.Write(0, y, plane, r.Dx(), r.Dy()); err != nil {
-				ds.Close()
-				return fmt.Errorf("synth: %s: %w", path, err)
+	workers := runtime.NumCPU()
+	for y0 := 0; y0 < o.Height; y0 += rows * workers {
+		var bufs []*raster.Float32
+		var wg sync.WaitGroup
+		for y := y0; y < min(o.Height, y0+rows*workers); y += rows {
+			buf := raster.NewFloat32(len(o.Bands), image.Rect(0, y, o.Width, min(o.Height, y+rows)))
+			bufs = append(bufs, buf)
+			wg.Go(func() { g.Fill(buf, fo.Scale, fo.NoData) })
+		}
+		wg.Wait()
+		for _, buf := range bufs {
+			r := buf.Rect
+			for c, b := range ds.Bands() {
+				plane := buf.Pix[c*buf.PlaneStride : (c+1)*buf.PlaneStride]
+				if err := b.Write(0, r.Min.Y, plane, r.Dx(), r.Dy()); err != nil {
+					ds.Close()
+					return fmt.Errorf("synth: %s: %w", path, err)
+				}
 			}
 		}
 	}
