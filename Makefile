@@ -46,7 +46,7 @@ bench: deps
 
 eval: build
 	@if [ -d $(SHARED)/cloud ]; then \
-	  for f in eval/runs/*.json; do ./$(BIN) eval $$f --data $(SHARED) --scales 1,2 --out $(OUT)/eval/$$(basename $$f .json) || exit 1; done; \
+	  for f in eval/runs/*.json eval/runs/*.yaml; do ./$(BIN) eval $$f --data $(SHARED) --scales 1,2 --out $(OUT)/eval/$$(basename $${f%.*}) || exit 1; done; \
 	else echo "eval: $(SHARED) not found, nothing to evaluate"; fi
 
 # Regenerate the tiny test networks (needs Debian python3-onnx).

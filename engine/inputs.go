@@ -58,7 +58,9 @@ func (e *Engine) resolveInputs(paths []string, req Request) (*input, error) {
 	}
 	if preset != nil {
 		in.sensor = preset.Name
-		if len(paths) > 1 {
+		if len(paths) > 1 && in.bands == "" {
+			// Per-band files named like the preset's: take them by role.
+			// An explicit band spec refers to the files as given.
 			if ordered, ok := matchFiles(paths, *preset, want); ok {
 				in.files = ordered
 				if in.bands == "" {

@@ -108,15 +108,15 @@ type Metrics struct {
 // overall accuracy (TPR + TNR) / 2; it is undefined when the reference has
 // no pixels of the group or only pixels of the group.
 type GroupMetrics struct {
-	Name           string `json:"name"`
-	Reference      int64  `json:"reference"` // reference pixels of the group
-	Predicted      int64  `json:"predicted"` // predictions of the group on valid reference pixels
+	Name        string `json:"name"`
+	Reference   int64  `json:"reference"` // reference pixels of the group
+	Predicted   int64  `json:"predicted"` // predictions of the group on valid reference pixels
 	TP          int64  `json:"tp"`
 	FP          int64  `json:"fp"`
 	FN          int64  `json:"fn"` // includes predicted nodata
 	TN          int64  `json:"tn"`
 	Precision   Num    `json:"precision"`
-	Recall      Num    `json:"recall"` // TPR
+	Recall      Num    `json:"recall"`      // TPR
 	Specificity Num    `json:"specificity"` // TNR
 	F1          Num    `json:"f1"`
 	IoU         Num    `json:"iou"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -185,7 +186,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		return err
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	n := func(v Num) string { return v.Format(6, "") }
+	n := func(v Num) string { return v.Format(-1, "") }
 	row := func(level, sensor, scene string, step int, scale string, procRes float64, scenes int, m *Metrics, errMsg string) error {
 		st := r.Steps[step]
 		rec := []string{level, sensor, scene, st.String(), scale, "", f(procRes), strconv.Itoa(scenes)}
@@ -272,7 +273,7 @@ func (r *Report) WriteMarkdown(w io.Writer, full bool) error {
 	bh, bs := boaHead()
 	aggRow := func(a Aggregate, lead string) {
 		m := a.Metrics
-		p("| %s %s | %s | %d | %d | %d | %d | %s | %s | %s |", lead, r.Steps[a.Step], resLabel(a.ProcRes), a.Scenes,
+		p("| %s | %s | %d | %d | %d | %d | %s | %s | %s |", strings.TrimSpace(lead+" "+r.Steps[a.Step].String()), r.resRange(a), a.Scenes,
 			m.Pixels, m.Ignored, m.PredNoData, n3(m.Accuracy), n3(m.Kappa), n3(m.MeanBOA))
 		for _, g := range m.Groups {
 			p(" %s |", n3(g.BOA))
@@ -332,6 +333,23 @@ func (r *Report) WriteMarkdown(w io.Writer, full bool) error {
 	p("## Method\n\n%s Undefined values (a group absent from the reference, or present everywhere) are shown as %s.\n", r.Method, dash)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// resRange shows the processing resolutions of an aggregate's scenes.
+func (r *Report) resRange(a Aggregate) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range r.Scenes {
+		if s.Step == a.Step && s.Error == "" && (a.Sensor == "all" || s.Sensor == a.Sensor) {
+			lo, hi = min(lo, s.ProcRes), max(hi, s.ProcRes)
+		}
+	}
+	switch {
+	case lo > hi:
+		return "—"
+	case lo == hi:
+		return resLabel(lo)
+	}
+	return resLabel(lo) + "–" + resLabel(hi)
 }
 
 func intList(v []int) string {

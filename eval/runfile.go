@@ -319,8 +319,11 @@ func (r *Run) validate() error {
 		if s.Sensor == "" {
 			s.Sensor = r.Sensor
 		}
-		if s.Sensor == "" {
+		switch s.Sensor {
+		case "":
 			s.Sensor = "unknown"
+		case "all":
+			return fmt.Errorf("scene %d: sensor name \"all\" is reserved for the overall scores", i+1)
 		}
 		if s.Bands == "" {
 			s.Bands = r.Bands

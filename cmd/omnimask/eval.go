@@ -2,7 +2,92 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/eval"
 )
 
-func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error { return nil }
+// runEval scores a model against the reference masks of a run file: it
+// prints the Markdown summary on stdout, progress on stderr, and writes
+// report.md, metrics.csv, metrics.json and PNG plots into --out.
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", "RUNFILE [flags]", stderr)
+	var ef engineFlags
+	ef.register(fs)
+	data := fs.String("data", "", "folder the run's scene and mask paths are relative to (overrides the run file's data_root)")
+	scales := fs.String("scales", "", "resolution sweep: factors of each scene's native pixel size, e.g. 1,2,3,5 (default 1)")
+	resolutions := fs.String("resolutions", "", "resolution sweep: processing resolutions in metres, e.g. 30,60")
+	out := fs.String("out", "", "folder for report.md, metrics.csv, metrics.json and plots (default ./eval-out/RUNNAME)")
+	previews := fs.Bool("previews", false, "also write a PNG per scene and step into OUT/previews: prediction, reference, disagreement")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("want one RUNFILE, got %d arguments", len(pos))
+	}
+	steps, err := eval.ParseSteps(*scales, *resolutions)
+	if err != nil {
+		return usagef("%v", evalErr{err})
+	}
+	run, err := eval.LoadRunFile(pos[0])
+	if err != nil {
+		return evalErr{err}
+	}
+	if *data != "" {
+		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
+			return fmt.Errorf("--data %s: not a folder", *data)
+		}
+	}
+	dir := *out
+	if dir == "" {
+		name := strings.NewReplacer("/", "_", `\`, "_").Replace(run.Name)
+		if name == "" || name == "." || name == ".." {
+			name = "run"
+		}
+		dir = filepath.Join("eval-out", name)
+	}
+
+	e, err := engine.New(ef.options(stderr))
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	opts := eval.Options{Steps: steps, DataRoot: *data}
+	if !ef.quiet {
+		opts.Progress = stderr
+	}
+	if *previews {
+		opts.PreviewDir = filepath.Join(dir, "previews")
+	}
+	rep, err := eval.Evaluate(ctx, e, run, opts)
+	if err != nil {
+		return evalErr{err}
+	}
+	if err := rep.Write(dir); err != nil {
+		return evalErr{err}
+	}
+	if err := rep.WriteMarkdown(stdout, false); err != nil {
+		return err
+	}
+	if !ef.quiet {
+		fmt.Fprintf(stderr, "reports in %s\n", dir)
+	}
+	if n := rep.Failed(); n > 0 {
+		return fmt.Errorf("%d of %d scene predictions failed (see %s)", n, len(rep.Scenes), filepath.Join(dir, eval.MarkdownFile))
+	}
+	return nil
+}
+
+// evalErr drops the package prefix of eval's errors, which main already
+// prefixes with "omnimask eval:".
+type evalErr struct{ error }
+
+func (e evalErr) Error() string { return strings.TrimPrefix(e.error.Error(), "eval: ") }
+func (e evalErr) Unwrap() error { return e.error }
