@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -71,7 +73,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrManifest, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrManifest)
 	}
 	if err := m.Validate(); err != nil {
@@ -91,13 +93,10 @@ func (m *Manifest) Validate() error {
 	if len(m.Bands) == 0 {
 		return bad("no input bands")
 	}
-	seen := map[string]bool{}
-	for _, b := range m.Bands {
-		k := strings.ToLower(b)
-		if b == "" || seen[k] {
+	for i, b := range m.Bands {
+		if b == "" || slices.ContainsFunc(m.Bands[:i], func(p string) bool { return strings.EqualFold(p, b) }) {
 			return bad("band names must be unique and non-empty, got %q", m.Bands)
 		}
-		seen[k] = true
 	}
 	for _, v := range []float64{m.ResolutionM, m.MinResolution, m.MaxResolution} {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {

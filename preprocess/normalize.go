@@ -24,6 +24,7 @@ func ZScore(m *raster.Float32, valid *raster.Mask, fill float32) {
 // the valid pixels of m, computed in float64 in two passes. With no valid
 // pixel it returns (0, 1); a zero standard deviation is returned as 1.
 func Stats(m *raster.Float32, c int, valid *raster.Mask) (mean, std float64) {
+	valid = valid.SubImage(m.Rect) // a larger mask is read at m's coordinates
 	var sum float64
 	n := 0
 	for y := 0; y < m.Rect.Dy(); y++ {
@@ -80,6 +81,7 @@ func Fill(m *raster.Float32, valid *raster.Mask, fill float32) {
 }
 
 func apply(m *raster.Float32, c int, valid *raster.Mask, mean, std float64, fill float32) {
+	valid = valid.SubImage(m.Rect) // a larger mask is read at m's coordinates
 	inv := 1 / std
 	for y := 0; y < m.Rect.Dy(); y++ {
 		ok := valid.Row(m.Rect.Min.Y + y)

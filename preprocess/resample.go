@@ -58,6 +58,7 @@ func AreaSpan(d0, d1 int, s float64, srcN int) (lo, hi int) {
 // dst.Rect) receives whether any valid source pixel
 // contributed. Source pixels outside src.Rect are treated as invalid.
 func Area(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, srcValid *raster.Mask, sx, sy float64, srcN image.Point) {
+	srcValid = srcValid.SubImage(src.Rect) // a larger mask is read at src's coordinates
 	xt := areaTaps(dst.Rect.Min.X, dst.Rect.Max.X, sx, srcN.X)
 	yt := areaTaps(dst.Rect.Min.Y, dst.Rect.Max.Y, sy, srcN.Y)
 	acc := make([]float64, dst.C)
@@ -131,7 +132,7 @@ func NewAxis(srcN, dstN int) Axis {
 // BilinearRow writes into dst (one destination row) the bilinear blend of two
 // source rows a and b with vertical weight fy for b, using the column axis x.
 // NaN source samples are left out and the remaining weights renormalised;
-// dst is NaN only where all four neighbours are NaN.
+// dst is NaN where every neighbour with a non-zero weight is NaN.
 func BilinearRow(dst, a, b []float32, fy float32, x Axis) {
 	gy := 1 - fy
 	for d := range dst {
