@@ -76,7 +76,13 @@ func Fit(size image.Point, patch, overlap, multiple int) (p, o int, err error) {
 	if patch <= 0 {
 		return 0, 0, fmt.Errorf("tiling: patch size %d <= 0", patch)
 	}
-	if overlap < 0 || overlap >= patch {
+	if patch < MinPatch {
+		return 0, 0, fmt.Errorf("tiling: patch size %d below the minimum %d", patch, MinPatch)
+	}
+	if overlap < 0 {
+		return 0, 0, fmt.Errorf("tiling: overlap %d < 0", overlap)
+	}
+	if overlap >= patch {
 		return 0, 0, fmt.Errorf("tiling: overlap %d >= patch size %d", overlap, patch)
 	}
 	if multiple <= 0 {
