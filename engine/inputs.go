@@ -14,10 +14,11 @@ import (
 // input is what the user named, resolved into files to stack and the band
 // specification that picks the model's inputs from them.
 type input struct {
-	files  []string
-	bands  string
-	sensor string
-	notes  []string
+	files    []string
+	bands    string
+	sensor   string
+	fallback *sensor.Preset // detected preset, used when band names do not match
+	notes    []string
 }
 
 // resolveInputs turns the paths of one scene (a file, per-band files, a
@@ -51,6 +52,7 @@ func (e *Engine) resolveInputs(paths []string, req Request) (*input, error) {
 			}
 		}
 	}
+	explicit := preset != nil
 	if preset == nil {
 		if p, ok := sensor.Detect(nil, paths); ok {
 			preset = &p
@@ -67,10 +69,15 @@ func (e *Engine) resolveInputs(paths []string, req Request) (*input, error) {
 					in.bands = indexSpec(len(want))
 				}
 			}
-		} else if in.bands == "" {
-			if spec, err := preset.Spec(want); err == nil {
-				in.bands = spec
+		} else if in.bands == "" && explicit {
+			spec, err := preset.Spec(want)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", paths[0], err)
 			}
+			in.bands = spec
+		} else if in.bands == "" {
+			in.fallback = preset
+			in.sensor = ""
 		}
 	}
 	return in, nil

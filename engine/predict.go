@@ -48,7 +48,11 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 		// Bands not named like the model's: a product whose band names a
 		// preset knows (B04, B4…)?
 		if _, _, err := preprocess.ResolveBands(nil, e.manifest.Bands, info.names); err != nil {
-			if ps, ok := sensor.MatchNames(info.names, e.manifest.Bands); ok {
+			if in.fallback != nil {
+				if spec, err := in.fallback.Spec(e.manifest.Bands); err == nil {
+					in.bands, in.sensor = spec, in.fallback.Name
+				}
+			} else if ps, ok := sensor.MatchNames(info.names, e.manifest.Bands); ok {
 				in.bands, _ = ps.Spec(e.manifest.Bands)
 				in.sensor = ps.Name
 			}
