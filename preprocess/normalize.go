@@ -28,8 +28,9 @@ func Stats(m *raster.Float32, c int, valid *raster.Mask) (mean, std float64) {
 	var sum float64
 	n := 0
 	for y := 0; y < m.Rect.Dy(); y++ {
-		ok := valid.Row(m.Rect.Min.Y + y)
-		for x, v := range m.Row(c, m.Rect.Min.Y+y) {
+		row := m.Row(c, m.Rect.Min.Y+y)
+		ok := valid.Row(m.Rect.Min.Y + y)[:len(row)]
+		for x, v := range row {
 			if ok[x] {
 				sum += float64(v)
 				n++
@@ -42,8 +43,9 @@ func Stats(m *raster.Float32, c int, valid *raster.Mask) (mean, std float64) {
 	mean = sum / float64(n)
 	var ss float64
 	for y := 0; y < m.Rect.Dy(); y++ {
-		ok := valid.Row(m.Rect.Min.Y + y)
-		for x, v := range m.Row(c, m.Rect.Min.Y+y) {
+		row := m.Row(c, m.Rect.Min.Y+y)
+		ok := valid.Row(m.Rect.Min.Y + y)[:len(row)]
+		for x, v := range row {
 			if ok[x] {
 				d := float64(v) - mean
 				ss += d * d
@@ -84,8 +86,8 @@ func apply(m *raster.Float32, c int, valid *raster.Mask, mean, std float64, fill
 	valid = valid.SubImage(m.Rect) // a larger mask is read at m's coordinates
 	inv := 1 / std
 	for y := 0; y < m.Rect.Dy(); y++ {
-		ok := valid.Row(m.Rect.Min.Y + y)
 		row := m.Row(c, m.Rect.Min.Y+y)
+		ok := valid.Row(m.Rect.Min.Y + y)[:len(row)]
 		for x, v := range row {
 			if ok[x] {
 				row[x] = float32((float64(v) - mean) * inv)

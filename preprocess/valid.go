@@ -4,7 +4,6 @@
 package preprocess
 
 import (
-	"image"
 	"math"
 
 	"github.com/omnimask/omnimask/raster"
@@ -21,15 +20,18 @@ func Valid(dst *raster.Mask, m *raster.Float32, nodata raster.NoData) int {
 	checkND := nodata.Set && !math.IsNaN(nodata.Value) && m.C > 0
 	allND := make([]bool, w)
 	n := 0
+	dst = dst.SubImage(m.Rect)
 	for y := m.Rect.Min.Y; y < m.Rect.Max.Y; y++ {
-		row := dst.SubImage(image.Rect(m.Rect.Min.X, y, m.Rect.Max.X, y+1)).Row(y)
+		row := dst.Row(y)[:w]
 		for x := range row {
 			row[x] = true
 			allND[x] = checkND
 		}
 		for c := 0; c < m.C; c++ {
-			for x, v := range m.Row(c, y) {
-				if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+			src := m.Row(c, y)[:w]
+			for x, v := range src {
+				// NaN, +Inf and -Inf all fail this test.
+				if !(v >= -math.MaxFloat32 && v <= math.MaxFloat32) {
 					row[x] = false
 				}
 				if v != nd {

@@ -51,6 +51,7 @@ func (a *Accumulator) Add(r image.Rectangle, scores, weights []float32) error {
 		ry := r.Min.Y + y - a.top
 		wrow := weights[y*w : (y+1)*w]
 		ws := a.wsum[ry*a.W+r.Min.X : ry*a.W+r.Max.X]
+		ws = ws[:len(wrow)]
 		for x, v := range wrow {
 			ws[x] += v
 		}
@@ -58,8 +59,9 @@ func (a *Accumulator) Add(r image.Rectangle, scores, weights []float32) error {
 		for c := 0; c < a.K; c++ {
 			dst := a.sum[base+c*a.W+r.Min.X : base+c*a.W+r.Max.X]
 			src := scores[c*plane+y*w : c*plane+(y+1)*w]
+			dst, wr := dst[:len(src)], wrow[:len(src)]
 			for x, v := range src {
-				dst[x] += v * wrow[x]
+				dst[x] += v * wr[x]
 			}
 		}
 	}
