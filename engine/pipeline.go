@@ -284,29 +284,6 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 	return nil
 }
 
-// softmax turns n x k x plane logits into probabilities over k.
-func softmax(v []float32, n, k, plane int) {
-	for i := 0; i < n; i++ {
-		base := v[i*k*plane : (i+1)*k*plane]
-		for j := 0; j < plane; j++ {
-			mx := base[j]
-			for c := 1; c < k; c++ {
-				mx = max(mx, base[c*plane+j])
-			}
-			var sum float32
-			for c := 0; c < k; c++ {
-				e := float32(math.Exp(float64(base[c*plane+j] - mx)))
-				base[c*plane+j] = e
-				sum += e
-			}
-			inv := 1 / sum
-			for c := 0; c < k; c++ {
-				base[c*plane+j] *= inv
-			}
-		}
-	}
-}
-
 // stitch blends patch probabilities, finalises rows, brings them back to the
 // native grid and classifies them.
 func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, pool chan<- *batch) error {
