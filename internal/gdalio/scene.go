@@ -49,8 +49,9 @@ type Scene struct {
 	Driver   string
 
 	ds  []*godal.Dataset
-	vsi []string // in-memory VRTs to remove on Close
-	sel []int    // selected indices into Bands
+	src []*godal.Dataset // files the resampling VRTs in ds read: closed after them
+	vsi []string         // in-memory VRTs to remove on Close
+	sel []int            // selected indices into Bands
 }
 
 // alignGrids puts every file on the grid of the finest one. Files on
@@ -98,11 +99,11 @@ func (s *Scene) alignGrids(sizes []image.Point) error {
 			return fmt.Errorf("%s: cannot resample onto the %dx%d grid: %s", p, s.Size.X, s.Size.Y, firstLine(err))
 		}
 		s.vsi = append(s.vsi, name)
-		old := s.ds[i]
+		// The VRT reads the dataset it was made from through pointers: that
+		// dataset stays open until the VRT is closed (Close), or closing or
+		// reading the VRT touches freed memory.
+		s.src = append(s.src, s.ds[i])
 		s.ds[i] = vrt
-		if err := old.Close(); err != nil {
-			return fmt.Errorf("%s: %s", p, firstLine(err))
-		}
 	}
 	return nil
 }
@@ -226,6 +227,17 @@ func checkPath(p string) error {
 		return fmt.Errorf("%s: %w", p, err)
 	case st.IsDir():
 		return fmt.Errorf("%s: is a directory, not a raster file", p)
+	case !st.Mode().IsRegular():
+		// A pipe, socket or device: GDAL needs to seek, and opening a FIFO
+		// blocks until someone writes to it.
+		kind := "a device"
+		switch {
+		case st.Mode()&os.ModeNamedPipe != 0:
+			kind = "a named pipe"
+		case st.Mode()&os.ModeSocket != 0:
+			kind = "a socket"
+		}
+		return fmt.Errorf("%s: not a regular file but %s", p, kind)
 	case st.Size() == 0:
 		return fmt.Errorf("%s: empty file", p)
 	}
@@ -293,12 +305,12 @@ func (s *Scene) ReadResampled(dst *raster.Float32, src image.Rectangle, alg goda
 // Close closes every file. It is safe to call more than once.
 func (s *Scene) Close() error {
 	var errs []error
-	for _, ds := range s.ds {
+	for _, ds := range append(s.ds, s.src...) { // VRTs before the files they read
 		if err := ds.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	s.ds = nil
+	s.ds, s.src = nil, nil
 	for _, v := range s.vsi {
 		if err := godal.VSIUnlink(v); err != nil {
 			errs = append(errs, err)

@@ -50,7 +50,13 @@ func Setup(explicit string) (version string, err error) {
 	}
 	onnx.SetSharedLibraryPath(path)
 	if err := onnx.InitializeEnvironment(onnx.WithLogLevelError()); err != nil {
-		return "", fmt.Errorf("%w: %s: %v (omnimask needs ONNX Runtime %s.x)", ErrLibrary, path, oneLine(err), WantMajorMinor)
+		msg := oneLine(err)
+		if strings.HasSuffix(msg, "Error setting ORT API base: 2") {
+			// OrtGetApiBase exists but GetApi(ORT_API_VERSION) returned
+			// NULL: a release older than the API version the bindings use.
+			msg = "an ONNX Runtime older than " + WantMajorMinor + " (it lacks the C API version the bindings need)"
+		}
+		return "", fmt.Errorf("%w: %s: %s (omnimask needs ONNX Runtime %s.x)", ErrLibrary, path, msg, WantMajorMinor)
 	}
 	v := onnx.GetVersion()
 	if !strings.HasPrefix(v, WantMajorMinor+".") {
