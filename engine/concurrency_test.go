@@ -580,7 +580,6 @@ var raceEnabled = func() bool {
 // Engine.Close is documented to wait for predictions in flight: those
 // finish normally, only later ones fail.
 func TestCloseWaitsForPredictionsInFlight(t *testing.T) {
-	knownBug(t, "Engine.Close says it waits for predictions in flight, but it only waits for the current ORT Run: the predictions in flight then fail with 'ort: session closed'")
 	sc := synthScene(300, 300, 2)
 	e, err := New(Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	if err != nil {

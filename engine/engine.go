@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/ort"
@@ -31,12 +32,20 @@ type Options struct {
 	Threads int
 	// BatchSize is the number of patches per inference call; 0 = 1.
 	BatchSize int
+	// MaxMemory bounds the working memory of one prediction in bytes; a
+	// scene that would need more is refused before anything is allocated.
+	// 0 means half of the machine's memory.
+	MaxMemory int64
 	// Logger receives warnings and progress; nil discards them.
 	Logger *slog.Logger
 }
 
 // Engine runs segmentation models on scenes. It is safe for concurrent use.
 type Engine struct {
+	// mu is held shared by every prediction in flight and exclusively by
+	// Close, which so waits for them; closed refuses new ones.
+	mu       sync.RWMutex
+	closed   bool
 	opts     Options
 	models   []*Model
 	manifest *models.Manifest // of the first model; all share its contract
@@ -137,9 +146,29 @@ func (e *Engine) Models() []string {
 // ORTVersion returns the version of the loaded ONNX Runtime library.
 func (e *Engine) ORTVersion() string { return e.ortVer }
 
-// Close releases the inference sessions. It waits for predictions in flight
-// and is safe to call more than once.
+// ErrClosed is returned by predictions on a closed Engine.
+var ErrClosed = errors.New("engine: closed")
+
+// enter registers a prediction in flight; done must be called when it ends.
+func (e *Engine) enter() (done func(), err error) {
+	e.mu.RLock()
+	if e.closed {
+		e.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return e.mu.RUnlock, nil
+}
+
+// Close waits for the predictions in flight, then releases the inference
+// sessions. It is safe to call more than once; later predictions return
+// ErrClosed.
 func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
 	var errs []error
 	for _, m := range e.models {
 		errs = append(errs, m.sess.Close())

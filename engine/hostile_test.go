@@ -9,8 +9,6 @@ package engine
 // left (an existing mask at the output path is left untouched). A WARNING
 // lets the run finish: the mask is written, the warning is in
 // Result.Warnings and logged at WARN level (the CLI prints it on stderr).
-// Rows marked [bug] are decided but not yet so: their tests are skipped with
-// "BUG: …" unless OMNIMASK_BUGS=1.
 //
 //	input                                              outcome
 //	-------------------------------------------------  --------------------------------------------------------------
@@ -31,34 +29,34 @@ package engine
 //	  size without georeference
 //	stacked files of another resolution, same extent   ok     resampled (bilinear VRT) onto the finest grid
 //	NaN, ±Inf pixels; nodata value NaN                 ok     those pixels are nodata (255) in the mask
-//	extreme finite values (±3.4e38, subnormals)        ok     every pixel gets a class [bug: +Inf logits → NaN → nodata]
+//	extreme finite values (±3.4e38, subnormals)        ok     every pixel gets a class
 //	all pixels nodata                                  WARN   "the scene has no valid pixel": an all-255 mask is written
 //	resolution coarser than the model's range          WARN   processed at native resolution, "expect lower accuracy"
 //	resolution finer than the model's range            WARN   processed at the model's finest resolution, upsampled back
 //	rotated / sheared geotransform                     WARN   the mask keeps the geotransform exactly
 //	band names do not match, counts do                 WARN   bands taken in order ("use --bands to choose")
 //	not georeferenced (model has a range)              error  "pass --resolution METRES (or --no-resample)"
-//	geographic CRS near a pole (degenerate pixel)      error  "unusable pixel size … pass --resolution"; with it: ok [bug]
+//	geographic CRS near a pole (degenerate pixel)      error  "unusable pixel size … pass --resolution"; with it: ok
 //	latitude beyond ±90°                               error  as not georeferenced
 //	--resolution / --processing-resolution NaN, ≤0,    error  "resolutions must be positive" / "upsample … more than 4x"
-//	  ±Inf, or upsampling more than 4x                        [bug: ±Inf fails later as "1x1 pixels"]
-//	overlap ≥ patch, patch < 32, negative patch        error  [bug: a negative patch is ignored]
-//	unknown Request.Blend window                       error  [bug: treated as boxcar]
+//	  ±Inf, or upsampling more than 4x
+//	overlap ≥ patch, patch < 32, negative patch        error
+//	unknown Request.Blend window                       error
 //	huge declared size, tiny data (VRT 100000²)        runs strip by strip in bounded memory until done or cancelled
-//	declared width beyond memory (VRT 2e9 px wide)     error  before allocating [bug: fatal out of memory]
+//	declared width beyond memory (VRT 2e9 px wide)     error  before allocating
 //	corrupt ONNX, wrong input rank / channel count,    error  at engine.New, naming the model file
 //	  manifest that disagrees with the graph, none
 //	ONNX Runtime missing, not a library, wrong         error  at engine.New, naming the library: "cannot load the ONNX
 //	  library (libgdal), too old (1.10)                       Runtime library … (omnimask needs ONNX Runtime 1.24.x)"
 //	output = an input (also through a symlink, the     error  ErrOutputIsInput, before anything is read or written
-//	  derived _confidence file, or a band file of a           [bug: the last two are overwritten]
+//	  derived _confidence file, or a band file of a
 //	  product folder)
 //	output folder missing / read-only / a directory    error  "does not exist" / "cannot create output" / "is a directory"
 //	disk full while writing                            error  "No space left on device"; temporary files removed
-//	CLI: two scenes that map to one mask name          usage error (exit 2) before predicting [bug: overwritten]
+//	CLI: two scenes that map to one mask name          usage error (exit 2) before predicting
 //	context cancelled (Ctrl-C) or deadline passed      error  context.Canceled (CLI exit 130) / DeadlineExceeded
 //	Predict after Engine.Close                         error  "session closed"; predictions in flight at Close
-//	                                                          finish as documented [bug: they fail]
+//	                                                          finish as documented
 //
 // The CLI-and-library matrix over files is TestHostileInputs in
 // cmd/omnimask/hostile_test.go; this file covers the library-only cases.
@@ -80,19 +78,9 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
 )
-
-// knownBug skips a test that fails because of the bug described, unless
-// $OMNIMASK_BUGS is set (to see it fail, or to check a fix).
-func knownBug(t testing.TB, what string) {
-	t.Helper()
-	if os.Getenv("OMNIMASK_BUGS") == "" {
-		t.Skip("BUG: " + what + " (set OMNIMASK_BUGS=1 to run)")
-	}
-}
 
 func filled(w, h int, v float32) *Scene {
 	sc := synthScene(max(w, 1), max(h, 1), 1)
@@ -114,7 +102,6 @@ func TestHostileInMemoryScenes(t *testing.T) {
 		is    error
 		warn  string // success: a warning containing this
 		check func(t *testing.T, r *Result)
-		bug   string
 	}{
 		{name: "nil scene", scene: func() *Scene { return nil }, want: "nil scene"},
 		{name: "nil bands", scene: func() *Scene { return &Scene{} }, want: "nil scene"},
@@ -186,14 +173,11 @@ func TestHostileInMemoryScenes(t *testing.T) {
 			warn: "no matching names"},
 		{name: "resolution NaN", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{Resolution: math.NaN()}, want: "positive"},
 		{name: "processing resolution negative", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{ProcessingResolution: -1}, want: "positive"},
-		{name: "resolution +Inf", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{Resolution: math.Inf(1)}, want: "resolution",
-			bug: "plan accepts an infinite resolution (NaN/negative are checked, Inf is not) and fails later as 'scene smaller than the minimum patch: 1x1'"},
+		{name: "resolution +Inf", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{Resolution: math.Inf(1)}, want: "resolution"},
 		{name: "overlap not below patch", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{PatchSize: 40, Overlap: 40}, want: "overlap 40"},
 		{name: "patch below 32", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{PatchSize: 8}, want: "patch size 8"},
-		{name: "negative patch", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{PatchSize: -64}, want: "patch size -64",
-			bug: "a negative Request.PatchSize is silently replaced by the model's patch size"},
-		{name: "unknown blend window", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{Blend: tiling.Window(42)}, want: "blend",
-			bug: "an unknown Request.Blend is silently treated as boxcar"},
+		{name: "negative patch", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{PatchSize: -64}, want: "patch size -64"},
+		{name: "unknown blend window", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{Blend: tiling.Window(42)}, want: "blend"},
 		{name: "extreme finite values", scene: func() *Scene {
 			sc := synthScene(64, 64, 1)
 			for i := range sc.Bands.Pix[:64*32] { // top half of band 0
@@ -209,15 +193,12 @@ func TestHostileInMemoryScenes(t *testing.T) {
 			if r.ClassCounts[255] != 0 || r.Uncovered != 0 {
 				t.Errorf("%d nodata, %d 'uncovered' pixels in a scene of finite values; warnings %q", r.ClassCounts[255], r.Uncovered, r.Warnings)
 			}
-		}, bug: "softmax of a +Inf logit gives NaN probabilities: the pixel is masked as nodata and reported as 'not covered by any patch'"},
+		}},
 	}
 	fixed := newEngine(t, Options{Models: []string{testModel("fixed64.onnx")}, Threads: 1})
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.bug != "" {
-				knownBug(t, tt.bug)
-			}
 			eng := e
 			if strings.Contains(tt.name, "fixed-shape") {
 				eng = fixed
@@ -447,7 +428,7 @@ func TestFailedRunKeepsPreviousMask(t *testing.T) {
 	ds.Close()
 }
 
-// Predict on a closed engine returns an error wrapping ort.ErrClosed.
+// Predict on a closed engine returns ErrClosed.
 func TestPredictAfterClose(t *testing.T) {
 	e, err := New(Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	if err != nil {
@@ -455,14 +436,14 @@ func TestPredictAfterClose(t *testing.T) {
 	}
 	e.Close()
 	_, err = e.Predict(context.Background(), synthScene(64, 64, 1), Request{})
-	if !errors.Is(err, ort.ErrClosed) {
-		t.Fatalf("err = %v, want ort.ErrClosed", err)
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("err = %v, want ErrClosed", err)
 	}
 	dir := t.TempDir()
 	scene, _ := writeScene(t, dir, 64, 64, 10)
 	_, err = e.PredictFile(context.Background(), []string{scene}, Request{Output: filepath.Join(dir, "m.tif")})
-	if !errors.Is(err, ort.ErrClosed) {
-		t.Fatalf("err = %v, want ort.ErrClosed", err)
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("err = %v, want ErrClosed", err)
 	}
 	if n := listDir(t, dir); len(n) != 1 {
 		t.Fatalf("left behind: %v", n)

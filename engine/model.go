@@ -44,12 +44,17 @@ func modelBytes(ref string) (data []byte, builtin bool, err error) {
 		data, err = models.Builtin(ref)
 		return data, true, err
 	}
+	if st, err := os.Stat(ref); err == nil && st.IsDir() {
+		return nil, false, fmt.Errorf("%s: is a directory, not a model file", ref)
+	} else if err == nil && !st.Mode().IsRegular() {
+		return nil, false, fmt.Errorf("%s: not a regular file", ref)
+	}
 	data, err = os.ReadFile(ref)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, false, fmt.Errorf("%s: no such model file", ref)
 	case err != nil:
-		return nil, false, fmt.Errorf("%s: %w", ref, err)
+		return nil, false, fmt.Errorf("%s: cannot read the model: %w", ref, errors.Unwrap(err))
 	case len(data) == 0:
 		return nil, false, fmt.Errorf("%s: empty model file", ref)
 	}

@@ -64,6 +64,7 @@ type run struct {
 	C, K     int
 	res      *Result
 	inferDur time.Duration
+	nanOut   int // patch pixels for which a model produced NaN
 }
 
 const poolSize = 3 // batches in flight between preprocessing and stitching
@@ -259,7 +260,7 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 					return fmt.Errorf("%s: %w", mod.Name, err)
 				}
 				if mod.Manifest.Output == models.Logits {
-					softmax(dst, int(n), r.K, int(P*P))
+					r.nanOut += softmax(dst, int(n), r.K, int(P*P))
 				}
 				if i > 0 {
 					for j, v := range dst {

@@ -63,15 +63,20 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 	if s.geo.Transform.Rotated() {
 		p.Notes = append(p.Notes, "the geotransform is rotated; the mask keeps it, pixel size is taken along rows and columns")
 	}
-	dx, dy, ok := gdalio.ResolutionM(s.geo, s.size)
-	if ok && (dx <= 0 || dy <= 0 || math.IsNaN(dx+dy) || math.IsInf(dx+dy, 0) || dx/dy > 100 || dy/dx > 100) {
-		return nil, fmt.Errorf("%s: unusable pixel size %.4g x %.4g m from the georeference (near a pole, or a degenerate geotransform); pass --resolution", s.name, dx, dy)
+	for _, r := range []float64{req.Resolution, req.ProcessingResolution} {
+		if r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			return nil, fmt.Errorf("%s: resolution %g m: must be a positive number", s.name, r)
+		}
 	}
-	if req.Resolution < 0 || req.ProcessingResolution < 0 || math.IsNaN(req.Resolution) || math.IsNaN(req.ProcessingResolution) {
-		return nil, fmt.Errorf("%s: resolutions must be positive", s.name)
-	}
+	var dx, dy float64
+	var ok bool
 	if req.Resolution > 0 {
 		dx, dy, ok = req.Resolution, req.Resolution, true
+	} else {
+		dx, dy, ok = gdalio.ResolutionM(s.geo, s.size)
+		if ok && (dx <= 0 || dy <= 0 || math.IsNaN(dx+dy) || math.IsInf(dx+dy, 0) || dx/dy > 100 || dy/dx > 100) {
+			return nil, fmt.Errorf("%s: unusable pixel size %.4g x %.4g m from the georeference (near a pole, or a degenerate geotransform); pass --resolution", s.name, dx, dy)
+		}
 	}
 	if ok {
 		p.NativeRes = [2]float64{dx, dy}
@@ -107,8 +112,13 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 	}
 
 	// Tiling.
+	switch req.Blend {
+	case tiling.Ramp, tiling.Hann, tiling.Boxcar:
+	default:
+		return nil, fmt.Errorf("%s: unknown blend window %v", s.name, req.Blend)
+	}
 	patch, overlap := m.PatchSize, m.Overlap
-	if req.PatchSize > 0 {
+	if req.PatchSize != 0 {
 		patch = req.PatchSize
 		if req.Overlap == 0 {
 			overlap = min(overlap, patch/4)
@@ -140,5 +150,10 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
 	p.Patches = p.grid.Len()
+	p.Memory = e.workingMemory(p, req)
+	if lim := e.memoryLimit(); p.Memory > lim {
+		return nil, fmt.Errorf("%s: %dx%d pixels need about %s of working memory, above the limit of %s (Options.MaxMemory; a smaller --patch-size or writing to a file needs less)",
+			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim))
+	}
 	return p, nil
 }

@@ -22,6 +22,11 @@ var ErrOutputIsInput = errors.New("engine: output path is an input file")
 // Inspect opens a scene (one file, or per-band files stacked) and returns
 // the plan a prediction with req would follow, reading no pixels.
 func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
+	done, err := e.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	s, p, err := e.open(paths, req)
 	if err != nil {
 		return nil, err
@@ -65,7 +70,7 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 		return nil, nil, err
 	}
 	p.Files, p.Sensor = in.files, in.sensor
-	p.Notes = append(in.notes, p.Notes...)
+	p.Notes = append(append(in.notes, s.Notes...), p.Notes...)
 	if err := s.Select(p.BandIndex); err != nil {
 		s.Close()
 		return nil, nil, err
@@ -92,6 +97,12 @@ func fileInfo(s *gdalio.Scene) sceneInfo {
 // mask there (atomically); otherwise the mask is returned in memory.
 func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (*Result, error) {
 	t0 := time.Now()
+	done, err := e.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	req = withConfidencePath(req)
 	if err := checkOutputs(paths, req); err != nil {
 		return nil, err
 	}
@@ -100,9 +111,15 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 		return nil, err
 	}
 	defer s.Close()
+	if err := checkOutputs(p.Files, req); err != nil {
+		return nil, err
+	}
 	res, err := e.predict(ctx, p, s, req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", paths[0], err)
+		if !strings.Contains(err.Error(), paths[0]) {
+			err = fmt.Errorf("%s: %w", paths[0], err)
+		}
+		return nil, err
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil
@@ -112,6 +129,15 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 // written to that file.
 func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, error) {
 	t0 := time.Now()
+	done, err := e.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	req = withConfidencePath(req)
+	if err := checkOutputs(nil, req); err != nil {
+		return nil, err
+	}
 	if sc == nil || sc.Bands == nil {
 		return nil, errors.New("engine: nil scene")
 	}
@@ -192,6 +218,14 @@ func sameOrEqual(a, b string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
+// withConfidencePath fills in the derived probabilities file name.
+func withConfidencePath(req Request) Request {
+	if req.Confidence != NoConfidence && req.Output != "" && req.ConfidenceOutput == "" {
+		req.ConfidenceOutput = ConfidencePath(req.Output)
+	}
+	return req
+}
+
 // ConfidencePath derives the probabilities file name from a mask path.
 func ConfidencePath(mask string) string {
 	ext := filepath.Ext(mask)
@@ -227,6 +261,9 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 	if res.ClassCounts[255] == int64(p.Size.X)*int64(p.Size.Y) {
 		res.Warnings = append(res.Warnings, "the scene has no valid pixel: the mask is all nodata")
 	}
+	if r.nanOut > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the model produced NaN for %d patch pixels; they are marked nodata", r.nanOut))
+	}
 	if res.Uncovered > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d valid pixels were not covered by any patch and are marked nodata", res.Uncovered))
 	}
@@ -257,9 +294,6 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 	res.Output = req.Output
 	if req.Confidence != NoConfidence {
 		path := req.ConfidenceOutput
-		if path == "" {
-			path = ConfidencePath(req.Output)
-		}
 		names := make([]string, len(m.Classes))
 		for i, c := range m.Classes {
 			names[i] = "p_" + c.Name

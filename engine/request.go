@@ -73,6 +73,7 @@ type Plan struct {
 	Patches    int // patches in the grid (before skipping nodata ones)
 	Blend      tiling.Window
 	Notes      []string // warnings and decisions worth telling the user
+	Memory     int64    // estimated peak working memory in bytes
 	BandIndex  []int    // 0-based scene band for each model input
 	SceneBands []string // names of all the scene's bands
 	grid       *tiling.Grid

@@ -2,14 +2,32 @@ package engine
 
 import "math"
 
-// softmax turns n x k x plane logits into probabilities over k, in place.
-func softmax(v []float32, n, k, plane int) {
+// softmax turns n x k x plane logits into probabilities over k, in place,
+// and returns the number of pixels whose logits hold a NaN (left NaN: the
+// pixel ends up nodata). Infinite logits are handled without NaN: the
+// classes at +Inf share the probability, and a pixel whose logits are all
+// -Inf gets a uniform distribution.
+func softmax(v []float32, n, k, plane int) (nan int) {
 	for i := 0; i < n; i++ {
 		base := v[i*k*plane : (i+1)*k*plane]
 		for j := 0; j < plane; j++ {
 			mx := base[j]
+			bad := mx != mx
 			for c := 1; c < k; c++ {
-				mx = max(mx, base[c*plane+j])
+				x := base[c*plane+j]
+				bad = bad || x != x
+				mx = max(mx, x)
+			}
+			if bad {
+				for c := 0; c < k; c++ {
+					base[c*plane+j] = float32(math.NaN())
+				}
+				nan++
+				continue
+			}
+			if math.IsInf(float64(mx), 0) {
+				infSoftmax(base, j, k, plane, mx)
+				continue
 			}
 			var sum float32
 			for c := 0; c < k; c++ {
@@ -23,5 +41,25 @@ func softmax(v []float32, n, k, plane int) {
 			}
 		}
 	}
+	return nan
 }
 
+// infSoftmax is the limit of softmax when the largest logit is infinite.
+func infSoftmax(base []float32, j, k, plane int, mx float32) {
+	top := 0
+	for c := 0; c < k; c++ {
+		if base[c*plane+j] == mx {
+			top++
+		}
+	}
+	for c := 0; c < k; c++ {
+		switch {
+		case mx < 0: // all -Inf
+			base[c*plane+j] = 1 / float32(k)
+		case base[c*plane+j] == mx:
+			base[c*plane+j] = 1 / float32(top)
+		default:
+			base[c*plane+j] = 0
+		}
+	}
+}

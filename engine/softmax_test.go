@@ -19,6 +19,38 @@ func TestSoftmax(t *testing.T) {
 	}
 }
 
+func TestSoftmaxNonFinite(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	tests := []struct {
+		name    string
+		logits  []float32 // 3 classes, one pixel
+		want    []float32
+		wantNaN int
+	}{
+		{"one +Inf", []float32{inf, 0, 1}, []float32{1, 0, 0}, 0},
+		{"two +Inf", []float32{inf, inf, 1}, []float32{0.5, 0.5, 0}, 0},
+		{"all -Inf", []float32{-inf, -inf, -inf}, []float32{1. / 3, 1. / 3, 1. / 3}, 0},
+		{"one -Inf", []float32{-inf, 0, 0}, []float32{0, 0.5, 0.5}, 0},
+		{"NaN", []float32{nan, 0, 0}, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := append([]float32(nil), tt.logits...)
+			if got := softmax(v, 1, 3, 1); got != tt.wantNaN {
+				t.Fatalf("NaN count %d, want %d", got, tt.wantNaN)
+			}
+			for c, w := range tt.want {
+				if math.Abs(float64(v[c]-w)) > 1e-6 {
+					t.Fatalf("p = %v, want %v", v, tt.want)
+				}
+			}
+			if tt.want == nil && v[0] == v[0] {
+				t.Fatalf("p = %v, want NaN", v)
+			}
+		})
+	}
+}
+
 func BenchmarkSoftmax(b *testing.B) {
 	const k, plane = 4, 512 * 512
 	v := make([]float32, k*plane)

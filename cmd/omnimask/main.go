@@ -52,7 +52,9 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &ue), errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
 		return exitUsage
 	}
 	return exitFailed
@@ -76,7 +78,9 @@ Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return usagef("no command")
+		err := usagef("no command")
+		fmt.Fprintf(stderr, "omnimask: %v\n", err)
+		return err
 	}
 	cmd, rest := args[0], args[1:]
 	var err error
@@ -96,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return usagef("unknown command %q", cmd)
+		err = usagef("unknown command %q", cmd)
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "omnimask %s: %v\n", cmd, err)

@@ -59,6 +59,23 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("%s: output folder does not exist", *outDir)
 		}
 	}
+	if *preview != "" && len(groups) > 1 {
+		if st, err := os.Stat(*preview); err != nil || !st.IsDir() {
+			return usagef("--preview %s: give a folder when predicting several scenes", *preview)
+		}
+	}
+	outputs := make([]string, len(groups))
+	seen := map[string]string{}
+	for i, g := range groups {
+		outputs[i] = *output
+		if outputs[i] == "" {
+			outputs[i] = maskPath(g[0], *outDir)
+		}
+		if prev, dup := seen[filepath.Clean(outputs[i])]; dup {
+			return usagef("%s and %s would both write %s (use separate --output-dir runs)", prev, g[0], outputs[i])
+		}
+		seen[filepath.Clean(outputs[i])] = g[0]
+	}
 
 	log := ef.logger(stderr)
 	e, err := engine.New(ef.options(stderr))
@@ -68,15 +85,12 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer e.Close()
 
 	failed := 0
-	for _, g := range groups {
+	for i, g := range groups {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r := req
-		r.Output = *output
-		if r.Output == "" {
-			r.Output = maskPath(g[0], *outDir)
-		}
+		r.Output = outputs[i]
 		bar := newProgress(stderr, filepath.Base(g[0]), ef.quiet)
 		r.Progress = bar.update
 		res, err := e.PredictFile(ctx, g, r)
@@ -96,8 +110,6 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			pp := *preview
 			if st, err := os.Stat(pp); err == nil && st.IsDir() {
 				pp = filepath.Join(pp, strings.TrimSuffix(filepath.Base(res.Output), filepath.Ext(res.Output))+".png")
-			} else if len(groups) > 1 {
-				return usagef("--preview %s: give a folder when predicting several scenes", pp)
 			}
 			disp, _ := quicklook.DisplayBands(res.Plan.SceneBands, res.Plan.BandIndex[0], res.Plan.BandIndex[min(1, len(res.Plan.BandIndex)-1)])
 			if err := quicklook.WriteFiles(pp, g, disp, res.Output, e.Manifest().Classes); err != nil {

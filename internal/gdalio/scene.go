@@ -46,6 +46,7 @@ type Scene struct {
 	Size     image.Point
 	Geo      raster.Geo
 	Metadata map[string]string // metadata of the first file (default domain)
+	Notes    []string          // what was done to put the files on one grid
 	Driver   string
 
 	ds  []*godal.Dataset
@@ -89,7 +90,8 @@ func (s *Scene) alignGrids(sizes []image.Point) error {
 		x1, y1 := a.Apply(float64(sz.X), float64(sz.Y))
 		r0, q0 := s.Geo.Transform.Apply(0, 0)
 		r1, q1 := s.Geo.Transform.Apply(float64(s.Size.X), float64(s.Size.Y))
-		tol := math.Max(math.Abs(a[1]), math.Abs(a[5]))
+		fine := s.Geo.Transform
+		tol := 0.5 * math.Max(math.Abs(fine[1]), math.Abs(fine[5])) // half a fine pixel
 		if math.Abs(x0-r0) > tol || math.Abs(y0-q0) > tol || math.Abs(x1-r1) > tol || math.Abs(y1-q1) > tol {
 			return fmt.Errorf("%s: covers another extent than %s; stack only bands of one product", p, s.Paths[ref])
 		}
@@ -99,6 +101,7 @@ func (s *Scene) alignGrids(sizes []image.Point) error {
 			return fmt.Errorf("%s: cannot resample onto the %dx%d grid: %s", p, s.Size.X, s.Size.Y, firstLine(err))
 		}
 		s.vsi = append(s.vsi, name)
+		s.Notes = append(s.Notes, fmt.Sprintf("%s resampled (bilinear) from %dx%d onto the %dx%d grid of %s", p, sz.X, sz.Y, s.Size.X, s.Size.Y, s.Paths[ref]))
 		// The VRT reads the dataset it was made from through pointers: that
 		// dataset stays open until the VRT is closed (Close), or closing or
 		// reading the VRT touches freed memory.

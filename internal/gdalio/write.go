@@ -56,7 +56,7 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 		dtype = godal.Float32
 	}
 	ds, err := godal.Create(godal.GTiff, w.tmp, opts.Bands, dtype, size.X, size.Y,
-		godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"))
+		godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "ZLEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"))
 	if err != nil {
 		os.Remove(w.tmp)
 		return nil, fmt.Errorf("%s: cannot create output: %s", path, firstLine(err))

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// workingMemory estimates the bytes a prediction holds at its peak: strips
+// in flight, native rows read for resampling, the accumulator, batches, the
+// rows being written, the in-memory result, and ONNX Runtime's activations
+// (a rough 64 float32 channels per patch pixel).
+func (e *Engine) workingMemory(p *Plan, req Request) int64 {
+	m := e.manifest
+	C, K := int64(len(m.Bands)), int64(len(m.Classes))
+	P, S := int64(p.Patch), int64(p.Patch-p.Overlap)
+	W, H := int64(p.Size.X), int64(p.Size.Y)
+	Wp, Hp := int64(p.ProcSize.X), int64(p.ProcSize.Y)
+	rows := min(P+S, Hp)
+	n := int64(max(e.opts.BatchSize, e.fixedBatch(), 1))
+	b := 4 * (C*4 + 1) * Wp * rows // strips in flight, values and validity
+	if p.Resampled() {
+		nrows := min(H, rows*H/Hp+2)
+		b += (C*4 + 1) * W * nrows
+	}
+	b += (K + 1) * 4 * Wp * rows            // accumulator
+	b += poolSize * n * (C + K) * 4 * P * P // batches
+	b += n * 64 * 4 * P * P                 // network activations (estimate)
+	perRow := W
+	if req.Confidence != NoConfidence {
+		perRow += 4 * K * W
+	}
+	b += 3 * blockRows * perRow // blocks on their way to the writer
+	if req.Output == "" {
+		b += perRow * H // the in-memory result
+	}
+	return b
+}
+
+// memoryLimit is Options.MaxMemory, or half the machine's memory.
+func (e *Engine) memoryLimit() int64 {
+	if e.opts.MaxMemory > 0 {
+		return e.opts.MaxMemory
+	}
+	if total := physicalMemory(); total > 0 {
+		return total / 2
+	}
+	return 8 << 30
+}
+
+// physicalMemory reads MemTotal from /proc/meminfo (0 when unknown).
+func physicalMemory() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+func gib(b int64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }
