@@ -326,7 +326,6 @@ type hostile struct {
 }
 
 func scene(e *env) string  { return e.scenes[0] }
-func scene2(e *env) string { return e.scenes[1] }
 func model(e *env) string  { return e.model }
 func ortLib(e *env) string { return e.ortLib }
 func output(e *env) string { return e.output }

@@ -29,19 +29,21 @@ def parse():
     ap.add_argument("--out", default=os.path.join(REPO, "models", "builtin"))
     ap.add_argument("--torchscript", default=os.path.join(REPO, "models", "omnicloud.torchscript.pt"))
     ap.add_argument("--ckpt", default="/tmp/omnicloud_train")
-    ap.add_argument("--iters", type=int, default=1400)
+    ap.add_argument("--iters", type=int, default=900)
     ap.add_argument("--bs", type=int, default=8)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--val-every", type=int, default=100)
+    ap.add_argument("--val-every", type=int, default=50)
     ap.add_argument("--p-ocn", type=float, default=0.3)
     ap.add_argument("--p-mosaic", type=float, default=0.3)
-    ap.add_argument("--w-shadow", type=float, default=4.0)
+    ap.add_argument("--w-shadow", type=float, default=6.0)
     ap.add_argument("--w-thin", type=float, default=1.0)
     ap.add_argument("--width", default="12,24,48,96,112")
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--no-calibrate", action="store_true")
+    ap.add_argument("--max-minutes", type=float, default=0, help="safety stop (0 = none)")
     return ap.parse_args()
 
 
@@ -172,6 +174,52 @@ def val_score(r30, r60):
     return (r30["clear_boa"] + r30["cloud_boa"] + r30["shadow_boa"] + r60["cloud_boa"] + r60["shadow_boa"]) / 5
 
 
+@torch.no_grad()
+def calibrate(model, val, step=0.25):
+    """Choose additive logit biases for cloud (thick+thin) and shadow that
+    maximise the val score (L8 val at 30 and 60 m); fold them into the head."""
+    from common import Scores, area_down, to3
+    from zscore import zscore_torch as zt
+    model.eval()
+    cache = []
+    for down in (1, 2):
+        for _, img, lab in val:
+            x = area_down(img, down) if down > 1 else img
+            lg = model(zt(torch.from_numpy(x)[None]))[0]
+            cache.append((down, lg, lab))
+
+    def score(bc, bs):
+        res = {}
+        for down in (1, 2):
+            s = Scores()
+            for d, lg, lab in cache:
+                if d != down:
+                    continue
+                b = torch.tensor([0.0, bc, bc, bs]).view(4, 1, 1)
+                p = (lg + b).argmax(0).numpy().astype(np.uint8)
+                if d > 1:
+                    p = np.repeat(np.repeat(p, d, 0), d, 1)
+                s.add(p, lab)
+            res[down] = s.result()
+        return val_score(res[1], res[2]), res
+
+    base, _ = score(0.0, 0.0)
+    best = (base, 0.0, 0.0)
+    for bc in np.arange(-1.0, 1.0001, step):
+        for bs in np.arange(-0.5, 3.0001, step):
+            sc, _ = score(float(bc), float(bs))
+            if sc > best[0] + 1e-9:
+                best = (sc, float(bc), float(bs))
+    print("calibration: val score %.2f -> %.2f with cloud bias %+.2f shadow bias %+.2f"
+          % (base, best[0], best[1], best[2]), flush=True)
+    if best[0] - base < 0.5:
+        print("calibration gain < 0.5, not applied", flush=True)
+        return 0.0, 0.0
+    model.head.bias[1:3] += best[1]
+    model.head.bias[3] += best[2]
+    return best[1], best[2]
+
+
 def main():
     args = parse()
     torch.set_num_threads(args.threads)
@@ -191,30 +239,46 @@ def main():
     print("params", sum(p.numel() for p in model.parameters()), flush=True)
     ema = copy.deepcopy(model).eval()
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.iters, pct_start=0.15)
+
+    def lr_at(f):
+        # 10 % linear warm-up, then cosine decay to 1 % of the peak
+        if f < 0.1:
+            return args.lr * (0.04 + 0.96 * f / 0.1)
+        return args.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, (f - 0.1) / 0.9))))
     sampler = Sampler(l8, ocn, rng, args)
 
     best, best_it = -1.0, -1
     t0 = time.time()
     run = 0.0
     for it in range(1, args.iters + 1):
-        model.train()
-        x, y, is_ocn = sampler.batch()
-        loss = loss_fn(model(x), y, is_ocn, args)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            d = min(0.99, (1 + it) / (10 + it))
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
-            for be, bm in zip(ema.buffers(), model.buffers()):
-                be.copy_(bm)
-        run = 0.95 * run + 0.05 * loss.item() if it > 1 else loss.item()
+        # schedule progress: by iteration, or by wall-clock when a time budget
+        # is given and the machine is slower than planned (then training stops
+        # when the budget is spent, with the LR fully annealed)
+        f = (it - 1) / args.iters
+        if args.max_minutes:
+            f = max(f, (time.time() - t0) / (60 * args.max_minutes))
+        capped = f >= 1.0
+        if capped:
+            print("time budget reached at it %d" % it, flush=True)
+        for gr in opt.param_groups:
+            gr["lr"] = lr_at(min(f, 1.0))
+        if not capped:
+            model.train()
+            x, y, is_ocn = sampler.batch()
+            loss = loss_fn(model(x), y, is_ocn, args)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                d = min(0.99, (1 + it) / (10 + it))
+                for pe, pm in zip(ema.parameters(), model.parameters()):
+                    pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+                for be, bm in zip(ema.buffers(), model.buffers()):
+                    be.copy_(bm)
+            run = 0.95 * run + 0.05 * loss.item() if it > 1 else loss.item()
         if it % 20 == 0:
-            print("it %d loss %.4f lr %.2e %.0fs" % (it, run, sched.get_last_lr()[0], time.time() - t0), flush=True)
-        if it % args.val_every == 0 or it == args.iters:
+            print("it %d loss %.4f lr %.2e %.0fs" % (it, run, opt.param_groups[0]["lr"], time.time() - t0), flush=True)
+        if it % args.val_every == 0 or it == args.iters or capped:
             r30 = eval_l8(ema, val)
             r60 = eval_l8(ema, val, down=2)
             sc = val_score(r30, r60)
@@ -225,6 +289,8 @@ def main():
                 best, best_it = sc, it
                 torch.save({"state": ema.state_dict(), "width": width, "it": it, "score": sc},
                            os.path.join(args.ckpt, "best.pt"))
+        if capped:
+            break
     print("best val score %.2f at it %d, train time %.0fs" % (best, best_it, time.time() - t0), flush=True)
     torch.save({"state": ema.state_dict(), "width": width, "it": args.iters}, os.path.join(args.ckpt, "last.pt"))
     if not args.no_export:
@@ -232,8 +298,12 @@ def main():
         ck = torch.load(os.path.join(args.ckpt, "best.pt"))
         m = CloudUNet(w=ck["width"])
         m.load_state_dict(ck["state"])
+        bc, bs = (0.0, 0.0) if args.no_calibrate else calibrate(m, val)
+        torch.save({"state": m.state_dict(), "width": ck["width"], "it": ck["it"], "score": ck["score"],
+                    "bias_cloud": bc, "bias_shadow": bs}, os.path.join(args.ckpt, "final.pt"))
         export(m, args.out, args.torchscript,
-               extra={"train_iters": args.iters, "best_iter": ck["it"], "val_score": round(ck["score"], 2)})
+               extra={"train_iters": args.iters, "best_iter": ck["it"], "val_score": round(ck["score"], 2),
+                      "bias_cloud": bc, "bias_shadow": bs})
 
 
 if __name__ == "__main__":
