@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/omnimask/omnimask/internal/ort"
+	"github.com/omnimask/omnimask/models"
+)
+
+// BenchmarkSession measures the default model alone in ONNX Runtime on
+// 512 x 512 patches, for the session settings worth choosing between:
+// threads, batch size, memory arena and spinning. Reported per megapixel of
+// patch so batch sizes compare.
+func BenchmarkSession(b *testing.B) {
+	if _, err := ort.Setup(""); err != nil {
+		b.Fatal(err)
+	}
+	data, err := models.Builtin(models.Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const p = 512
+	cases := []struct {
+		name  string
+		opts  ort.Options
+		batch int
+	}{
+		{"default", ort.Options{}, 1},
+		{"batch2", ort.Options{}, 2},
+		{"batch4", ort.Options{}, 4},
+		{"no-arena", ort.Options{NoMemArena: true}, 1},
+		{"no-spin", ort.Options{NoSpinning: true}, 1},
+		{"threads1", ort.Options{Threads: 1}, 1},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			if c.opts.Threads == 0 {
+				c.opts.Threads = runtime.NumCPU()
+			}
+			s, err := ort.Open(data, c.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			in := make([]float32, c.batch*3*p*p)
+			for i := range in {
+				in[i] = float32(i%101)/50 - 1
+			}
+			out := make([]float32, c.batch*4*p*p)
+			inS, outS := [4]int64{int64(c.batch), 3, p, p}, [4]int64{int64(c.batch), 4, p, p}
+			if err := s.Run(in, inS, out, outS); err != nil {
+				b.Fatal(err)
+			}
+			var total time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if err := s.Run(in, inS, out, outS); err != nil {
+					b.Fatal(err)
+				}
+				total += time.Since(t0)
+			}
+			mpx := float64(c.batch*p*p) / 1e6 * float64(b.N)
+			b.ReportMetric(total.Seconds()/mpx*1e3, "ms/Mpx")
+		})
+	}
+}
