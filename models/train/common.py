@@ -126,16 +126,22 @@ class Scores:
         return r
 
 
+def upsample_to(p, f, shape):
+    """Nearest upsampling by f, edge-padded / cropped to `shape`."""
+    p = np.repeat(np.repeat(p, f, 0), f, 1)[: shape[0], : shape[1]]
+    ph, pw = shape[0] - p.shape[0], shape[1] - p.shape[1]
+    if ph or pw:
+        p = np.pad(p, ((0, ph), (0, pw)), mode="edge")
+    return p
+
+
 def eval_l8(model, items, down=1):
     s = Scores()
     for _, img, lab in items:
         x = area_down(img, down) if down > 1 else img
         p = predict(model, x)
         if down > 1:
-            p = np.repeat(np.repeat(p, down, 0), down, 1)
-            full = np.full(lab.shape, 0, np.uint8)
-            full[: p.shape[0], : p.shape[1]] = p
-            p = full
+            p = upsample_to(p, down, lab.shape)
         s.add(p, lab)
     return s.result()
 
@@ -146,6 +152,6 @@ def eval_ocn(model, items, down=1):
         x = area_down(img, down) if down > 1 else img
         p = predict(model, x)
         if down > 1:
-            p = np.repeat(np.repeat(p, down, 0), down, 1)[: lab.shape[0], : lab.shape[1]]
+            p = upsample_to(p, down, lab.shape)
         s.add(p, lab)
     return s.result()
