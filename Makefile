@@ -6,7 +6,7 @@ SHARED   ?= ../shared/data
 PYTHON   ?= /usr/bin/python3
 BENCHTIME ?= 3x
 
-.PHONY: all deps build demo test lint bench eval testmodels train-model clean
+.PHONY: all deps build demo test lint bench eval int8 testmodels train-model clean
 
 all: build
 
@@ -55,6 +55,13 @@ testmodels:
 # Train the default model (needs Debian python3-torch, python3-onnx; tens of minutes).
 train-model:
 	$(PYTHON) models/train/train.py --data $(SHARED) --out models/builtin
+
+# Int8 (QDQ) variant of the default model, calibrated on real patches from
+# $(SHARED) through the engine's own normalisation and ONNX Runtime.
+int8: deps
+	$(PYTHON) models/train/quantize.py augment models/builtin/omnicloud.onnx $(OUT)/int8-aug.onnx
+	$(GO) run ./tools/calibrate -model $(OUT)/int8-aug.onnx -data $(SHARED) -out $(OUT)/int8-ranges.json
+	$(PYTHON) models/train/quantize.py apply models/builtin/omnicloud.onnx $(OUT)/int8-ranges.json models/builtin/omnicloud_int8.onnx
 
 clean:
 	rm -rf bin $(OUT)

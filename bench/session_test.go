@@ -21,25 +21,35 @@ func BenchmarkSession(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	int8, err := models.Builtin("omnicloud_int8")
+	if err != nil {
+		b.Fatal(err)
+	}
 	const p = 512
 	cases := []struct {
 		name  string
 		opts  ort.Options
 		batch int
+		int8  bool
 	}{
-		{"default", ort.Options{}, 1},
-		{"batch2", ort.Options{}, 2},
-		{"batch4", ort.Options{}, 4},
-		{"no-arena", ort.Options{NoMemArena: true}, 1},
-		{"no-spin", ort.Options{NoSpinning: true}, 1},
-		{"threads1", ort.Options{Threads: 1}, 1},
+		{"default", ort.Options{}, 1, false},
+		{"int8", ort.Options{}, 1, true},
+		{"batch2", ort.Options{}, 2, false},
+		{"batch4", ort.Options{}, 4, false},
+		{"no-arena", ort.Options{NoMemArena: true}, 1, false},
+		{"no-spin", ort.Options{NoSpinning: true}, 1, false},
+		{"threads1", ort.Options{Threads: 1}, 1, false},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			if c.opts.Threads == 0 {
 				c.opts.Threads = runtime.NumCPU()
 			}
-			s, err := ort.Open(data, c.opts)
+			d := data
+			if c.int8 {
+				d = int8
+			}
+			s, err := ort.Open(d, c.opts)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -9,8 +9,9 @@ and normalisation (tools/calibrate):
     go run ./tools/calibrate -model /tmp/aug.onnx -data ../shared/data -out /tmp/ranges.json
     /usr/bin/python3 models/train/quantize.py apply models/builtin/omnicloud.onnx /tmp/ranges.json models/builtin/omnicloud_int8.onnx
 
-`apply` puts QuantizeLinear/DequantizeLinear pairs on every convolution's
-input and output activations (uint8, asymmetric, calibrated ranges), and
+`apply` puts QuantizeLinear/DequantizeLinear pairs on the activations
+around every convolution, ReLU, addition, concatenation and max-pool
+(uint8, asymmetric, calibrated ranges), and
 DequantizeLinear on its weights (int8, symmetric, per output channel) and
 bias (int32, scale = input scale x weight scale). ONNX Runtime fuses each
 DQ -> Conv -> Q group into an integer QLinearConv on CPU (VNNI where the CPU
@@ -26,14 +27,23 @@ from onnx import TensorProto, helper, numpy_helper
 CONV = ("Conv", "ConvTranspose")
 
 
+# Ops whose float activations get QDQ pairs, so that ONNX Runtime can run
+# them on uint8 (QLinearConv, QLinearAdd, QLinearConcat, uint8 MaxPool,
+# Relu folded into the preceding quantisation).
+QUANT_OPS = CONV + ("Relu", "Add", "Concat", "MaxPool")
+
+
 def conv_tensors(model):
     outs = {o.name for o in model.graph.output}
+    inits = {i.name for i in model.graph.initializer}
     names = []
     for n in model.graph.node:
-        if n.op_type in CONV:
-            for t in (n.input[0], n.output[0]):
-                if t not in names and t not in outs:
-                    names.append(t)
+        if n.op_type not in QUANT_OPS:
+            continue
+        ins = list(n.input) if n.op_type in ("Add", "Concat") else [n.input[0]]
+        for t in ins + [n.output[0]]:
+            if t and t not in names and t not in outs and t not in inits:
+                names.append(t)
     return names
 
 
