@@ -97,15 +97,11 @@ func fileInfo(s *gdalio.Scene) sceneInfo {
 // mask there (atomically); otherwise the mask is returned in memory.
 func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (*Result, error) {
 	t0 := time.Now()
-	done, err := e.enter()
+	req, done, err := e.begin(paths, req)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	req = withConfidencePath(req)
-	if err := checkOutputs(paths, req); err != nil {
-		return nil, err
-	}
 	s, p, err := e.open(paths, req)
 	if err != nil {
 		return nil, err
@@ -129,15 +125,11 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 // written to that file.
 func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, error) {
 	t0 := time.Now()
-	done, err := e.enter()
+	req, done, err := e.begin(nil, req)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	req = withConfidencePath(req)
-	if err := checkOutputs(nil, req); err != nil {
-		return nil, err
-	}
 	if sc == nil || sc.Bands == nil {
 		return nil, errors.New("engine: nil scene")
 	}
@@ -216,6 +208,22 @@ func sameOrEqual(a, b string) bool {
 	sa, err1 := os.Stat(a)
 	sb, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// begin registers a prediction in flight (done must be called when it
+// ends), derives the confidence file name and checks the outputs against
+// the inputs.
+func (e *Engine) begin(paths []string, req Request) (Request, func(), error) {
+	done, err := e.enter()
+	if err != nil {
+		return req, nil, err
+	}
+	req = withConfidencePath(req)
+	if err := checkOutputs(paths, req); err != nil {
+		done()
+		return req, nil, err
+	}
+	return req, done, nil
 }
 
 // withConfidencePath fills in the derived probabilities file name.

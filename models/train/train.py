@@ -40,6 +40,13 @@ def parse():
     ap.add_argument("--p-mosaic", type=float, default=0.3)
     ap.add_argument("--w-shadow", type=float, default=6.0)
     ap.add_argument("--w-thin", type=float, default=1.0)
+    ap.add_argument("--w-clear", type=float, default=1.0)
+    ap.add_argument("--p-native", type=float, default=0.25, help="share of batches at native GSD")
+    ap.add_argument("--p-bright", type=float, default=0.0, help="prob. of brightening clear ground (L8)")
+    ap.add_argument("--sel-window", type=int, default=1, help="checkpoint selection: centred window of val evals")
+    ap.add_argument("--bias-max", type=float, default=1.0)
+    ap.add_argument("--bias-shadow-min", type=float, default=-0.5)
+    ap.add_argument("--bias-shadow-max", type=float, default=3.0)
     ap.add_argument("--width", default="12,24,48,96,112")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--no-calibrate", action="store_true")
@@ -68,9 +75,10 @@ class Sampler:
 
     def draw_g(self, native):
         r = self.rng.random()
-        if r < 0.25:
+        pn = self.args.p_native
+        if r < pn:
             return native
-        if native == 30 and r < 0.45:
+        if native == 30 and r < pn + 0.2:
             return 60.0
         return math.exp(self.rng.uniform(math.log(10), math.log(60)))
 
@@ -115,6 +123,8 @@ class Sampler:
             else:
                 x = F.interpolate(x, size=(P, P), mode=mode)
             y = F.interpolate(y[:, None].float(), size=(P, P), mode="nearest")[:, 0].long()
+        if not ocn and self.args.p_bright > 0:
+            x = self.brighten_clear(x, y)
         x = self.photometric(x)
         z = zscore_torch(x)
         # noise after normalisation
@@ -129,6 +139,20 @@ class Sampler:
         if k:
             z, y = torch.rot90(z, k, (-2, -1)), torch.rot90(y, k, (-2, -1))
         return z.contiguous(), y.contiguous(), ocn
+
+    def brighten_clear(self, x, y):
+        """Label-aware: make clear ground brighter (per-sample factor 1-1.8,
+        slightly spectrally tilted) so that bright soil / sand / urban is
+        seen as clear, not cloud. Applied per sample with prob. p_bright."""
+        rng = self.rng
+        x = x.clamp(min=0)
+        for i in range(x.shape[0]):
+            if rng.random() < self.args.p_bright:
+                f = rng.uniform(1.0, 1.8)
+                tilt = torch.tensor([rng.uniform(0.9, 1.1), rng.uniform(0.9, 1.1), rng.uniform(0.9, 1.1)]).view(3, 1, 1)
+                m = (y[i] == 0).float()[None]
+                x[i] = x[i] * (1 + m * (f * tilt - 1))
+        return x
 
     def photometric(self, x):
         rng = self.rng
@@ -154,14 +178,14 @@ def loss_fn(logits, y, ocn, args):
         m = y != IGNORE
         nll = torch.where(y == OCN_CLOUD, -lp_cloud, -lp_not)
         return nll[m].mean() if m.any() else logits.sum() * 0
-    w4 = torch.tensor([1.0, 1.0, args.w_thin, args.w_shadow])
+    w4 = torch.tensor([args.w_clear, 1.0, args.w_thin, args.w_shadow])
     ce4 = F.nll_loss(lsm, y, weight=w4, ignore_index=IGNORE)
     # merged 3-class term (clear / cloud / shadow), what the evaluation scores
     l3 = torch.stack([lsm[:, 0], torch.logsumexp(lsm[:, 1:3], 1), lsm[:, 3]], 1)
     y3 = y.clone()
     y3[y == 2] = 1
     y3[y == 3] = 2
-    ce3 = F.nll_loss(l3, y3, weight=torch.tensor([1.0, 1.0, args.w_shadow]), ignore_index=IGNORE)
+    ce3 = F.nll_loss(l3, y3, weight=torch.tensor([args.w_clear, 1.0, args.w_shadow]), ignore_index=IGNORE)
     # soft dice on shadow (rare class)
     p = lsm[:, 3].exp()
     m = (y != IGNORE).float()
@@ -171,21 +195,28 @@ def loss_fn(logits, y, ocn, args):
 
 
 def val_score(r30, r60):
-    return (r30["clear_boa"] + r30["cloud_boa"] + r30["shadow_boa"] + r60["cloud_boa"] + r60["shadow_boa"]) / 5
+    """Run-2 criterion: mean of clear / cloud / shadow BOA at 30 m AND 60 m
+    (run 1 used the mean of 5 terms without clear at 60 m)."""
+    return (r30["clear_boa"] + r30["cloud_boa"] + r30["shadow_boa"]
+            + r60["clear_boa"] + r60["cloud_boa"] + r60["shadow_boa"]) / 6
 
 
 @torch.no_grad()
-def calibrate(model, val, step=0.25):
+def calibrate(model, val, step=0.25, bmax=1.0, smin=-0.5, smax=3.0):
     """Choose additive logit biases for cloud (thick+thin) and shadow that
     maximise the val score (L8 val at 30 and 60 m); fold them into the head."""
-    from common import Scores, area_down, to3
+    from common import Scores, area_down, upsample_to
     from zscore import zscore_torch as zt
     model.eval()
     cache = []
     for down in (1, 2):
         for _, img, lab in val:
             x = area_down(img, down) if down > 1 else img
-            lg = model(zt(torch.from_numpy(x)[None]))[0]
+            c, h, w = x.shape
+            H, W = (h + 15) // 16 * 16, (w + 15) // 16 * 16
+            xp = np.full((c, H, W), np.nan, np.float32)
+            xp[:, :h, :w] = x
+            lg = model(zt(torch.from_numpy(xp)[None]))[0, :, :h, :w]
             cache.append((down, lg, lab))
 
     def score(bc, bs):
@@ -198,15 +229,15 @@ def calibrate(model, val, step=0.25):
                 b = torch.tensor([0.0, bc, bc, bs]).view(4, 1, 1)
                 p = (lg + b).argmax(0).numpy().astype(np.uint8)
                 if d > 1:
-                    p = np.repeat(np.repeat(p, d, 0), d, 1)
+                    p = upsample_to(p, d, lab.shape)
                 s.add(p, lab)
             res[down] = s.result()
         return val_score(res[1], res[2]), res
 
     base, _ = score(0.0, 0.0)
     best = (base, 0.0, 0.0)
-    for bc in np.arange(-1.0, 1.0001, step):
-        for bs in np.arange(-0.5, 3.0001, step):
+    for bc in np.arange(-bmax, bmax + 1e-4, step):
+        for bs in np.arange(max(smin, -bmax), min(smax, bmax) + 1e-4, step):
             sc, _ = score(float(bc), float(bs))
             if sc > best[0] + 1e-9:
                 best = (sc, float(bc), float(bs))
@@ -248,6 +279,7 @@ def main():
     sampler = Sampler(l8, ocn, rng, args)
 
     best, best_it = -1.0, -1
+    hist = []
     t0 = time.time()
     run = 0.0
     for it in range(1, args.iters + 1):
@@ -285,20 +317,38 @@ def main():
             print("VAL it %d score %.2f | 30m clear %.1f cloud %.1f shadow %.1f | 60m clear %.1f cloud %.1f shadow %.1f"
                   % (it, sc, r30["clear_boa"], r30["cloud_boa"], r30["shadow_boa"],
                      r60["clear_boa"], r60["cloud_boa"], r60["shadow_boa"]), flush=True)
+            hist.append((it, sc))
+            torch.save({"state": ema.state_dict(), "width": width, "it": it, "score": sc},
+                       os.path.join(args.ckpt, "val_%05d.pt" % it))
             if sc > best:
                 best, best_it = sc, it
-                torch.save({"state": ema.state_dict(), "width": width, "it": it, "score": sc},
-                           os.path.join(args.ckpt, "best.pt"))
         if capped:
             break
     print("best val score %.2f at it %d, train time %.0fs" % (best, best_it, time.time() - t0), flush=True)
+    # checkpoint selection: highest mean val score over a centred window of
+    # val evaluations (reduces the noise of 8 val images)
+    hw = args.sel_window // 2
+    sm = []
+    for j in range(len(hist)):
+        win = [s for _, s in hist[max(0, j - hw):j + hw + 1]]
+        sm.append(sum(win) / len(win))
+    j = int(np.argmax(sm))
+    print("selection (window %d): it %d smoothed val %.2f (raw %.2f)" % (args.sel_window, hist[j][0], sm[j], hist[j][1]), flush=True)
+    ck = torch.load(os.path.join(args.ckpt, "val_%05d.pt" % hist[j][0]))
+    torch.save(ck, os.path.join(args.ckpt, "best.pt"))
     torch.save({"state": ema.state_dict(), "width": width, "it": args.iters}, os.path.join(args.ckpt, "last.pt"))
     if not args.no_export:
         from export import export
         ck = torch.load(os.path.join(args.ckpt, "best.pt"))
         m = CloudUNet(w=ck["width"])
         m.load_state_dict(ck["state"])
-        bc, bs = (0.0, 0.0) if args.no_calibrate else calibrate(m, val)
+        bc, bs = (0.0, 0.0) if args.no_calibrate else calibrate(
+            m, val, bmax=args.bias_max, smin=args.bias_shadow_min, smax=args.bias_shadow_max)
+        r30 = eval_l8(m, val)
+        r60 = eval_l8(m, val, down=2)
+        print("FINAL val score %.2f | 30m clear %.1f cloud %.1f shadow %.1f | 60m clear %.1f cloud %.1f shadow %.1f"
+              % (val_score(r30, r60), r30["clear_boa"], r30["cloud_boa"], r30["shadow_boa"],
+                 r60["clear_boa"], r60["cloud_boa"], r60["shadow_boa"]), flush=True)
         torch.save({"state": m.state_dict(), "width": ck["width"], "it": ck["it"], "score": ck["score"],
                     "bias_cloud": bc, "bias_shadow": bs}, os.path.join(args.ckpt, "final.pt"))
         export(m, args.out, args.torchscript,
