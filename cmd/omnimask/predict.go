@@ -103,6 +103,8 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			failed++
 			continue
 		}
+		log.Info("predicted", "scene", g[0], "output", res.Output, "size", fmt.Sprintf("%dx%d", res.Plan.Size.X, res.Plan.Size.Y),
+			"patches", res.Plan.Patches, "skipped", res.Skipped, "elapsed", res.Elapsed.Round(time.Millisecond), "inference", res.InferTime.Round(time.Millisecond))
 		if !ef.quiet {
 			summarise(stdout, e, res)
 		}
