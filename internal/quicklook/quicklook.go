@@ -22,18 +22,19 @@ import (
 )
 
 // MaxSide is the longest side of a preview in pixels.
-const MaxSide = 1024
+const MaxSide = 768
 
 // Alpha is the opacity of the mask colours over the image.
-const Alpha = 0.5
+const Alpha = 0.6
 
-// Render draws rgb (3 channels, any scale; NaN = nodata) with the class mask
-// (same size, 255 = nodata) overlaid; clear (id 0) is left transparent. A
-// legend strip is added below.
+// Render draws two panels side by side: rgb (3 channels, any scale; NaN =
+// nodata) contrast-stretched, and the same image with the class mask (same
+// size, 255 = nodata) overlaid in the classes' colours, clear (id 0) left
+// transparent. A legend strip is added below.
 func Render(rgb *raster.Float32, mask *image.Gray, classes []models.Class) *image.RGBA {
 	r := rgb.Rect
-	const legendH = 22
-	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()+legendH))
+	const legendH, gap = 22, 6
+	out := image.NewRGBA(image.Rect(0, 0, 2*r.Dx()+gap, r.Dy()+legendH))
 	draw.Draw(out, out.Bounds(), image.NewUniform(color.RGBA{24, 24, 24, 255}), image.Point{}, draw.Src)
 	lo, hi := make([]float64, 3), make([]float64, 3)
 	for c := 0; c < 3; c++ {
@@ -54,8 +55,12 @@ func Render(rgb *raster.Float32, mask *image.Gray, classes []models.Class) *imag
 				}
 				px[c] = 255 * math.Max(0, math.Min(1, (v-lo[c])/(hi[c]-lo[c])))
 			}
+			if nan {
+				continue
+			}
+			out.SetRGBA(x, y, color.RGBA{uint8(px[0]), uint8(px[1]), uint8(px[2]), 255})
 			cl := mask.GrayAt(mask.Rect.Min.X+x, mask.Rect.Min.Y+y).Y
-			if nan || cl == 255 {
+			if cl == 255 {
 				continue
 			}
 			if col, ok := colors[cl]; ok && cl != 0 {
@@ -63,7 +68,7 @@ func Render(rgb *raster.Float32, mask *image.Gray, classes []models.Class) *imag
 				px[1] = (1-Alpha)*px[1] + Alpha*float64(col.G)
 				px[2] = (1-Alpha)*px[2] + Alpha*float64(col.B)
 			}
-			out.SetRGBA(x, y, color.RGBA{uint8(px[0]), uint8(px[1]), uint8(px[2]), 255})
+			out.SetRGBA(r.Dx()+gap+x, y, color.RGBA{uint8(px[0]), uint8(px[1]), uint8(px[2]), 255})
 		}
 	}
 	legend(out, r.Dy(), classes)
