@@ -19,6 +19,22 @@ func TestSoftmax(t *testing.T) {
 	}
 }
 
+func TestExp32(t *testing.T) {
+	worst := 0.0
+	for x := float32(-87); x <= 0; x += 0.0003 {
+		want := math.Exp(float64(x))
+		if rel := math.Abs(float64(exp32(x))-want) / want; rel > worst {
+			worst = rel
+		}
+	}
+	if worst > 5e-6 {
+		t.Fatalf("relative error up to %g", worst)
+	}
+	if exp32(-100) != 0 || exp32(0) != 1 {
+		t.Fatalf("exp32(-100) = %v, exp32(0) = %v", exp32(-100), exp32(0))
+	}
+}
+
 func TestSoftmaxNonFinite(t *testing.T) {
 	inf, nan := float32(math.Inf(1)), float32(math.NaN())
 	tests := []struct {
