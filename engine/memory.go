@@ -20,10 +20,10 @@ func (e *Engine) workingMemory(p *Plan, req Request) int64 {
 	Wp, Hp := int64(p.ProcSize.X), int64(p.ProcSize.Y)
 	rows := min(P+S, Hp)
 	n := int64(max(e.opts.BatchSize, e.fixedBatch(), 1))
-	b := 4 * (C*4 + 1) * Wp * rows // strips in flight, values and validity
+	b := 3 * (C*4 + 1) * Wp * rows // the three recycled strips, values and validity
 	if p.Resampled() {
 		nrows := min(H, rows*H/Hp+2)
-		b += (C*4 + 1) * W * nrows
+		b += (C*4 + 1) * W * nrows // native rows read for resampling, reused
 	}
 	b += (K + 1) * 4 * Wp * rows            // accumulator
 	b += poolSize * n * (C + K) * 4 * P * P // batches

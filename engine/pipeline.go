@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -22,13 +23,79 @@ type source interface {
 }
 
 // strip is a band of rows at processing resolution, with the patches of one
-// grid row cut from it, plus the native validity rows read for it.
+// grid row cut from it. Strips are recycled: the reader holds one reference
+// (it copies the overlap rows into the next strip) and prepare another.
 type strip struct {
-	row    int             // grid row
-	buf    *raster.Float32 // processing rows, full width
-	valid  *raster.Mask
-	native *raster.Mask // native validity of rows read for the first time
-	final  int          // processing rows above this are complete after the strip
+	row   int             // grid row
+	buf   *raster.Float32 // processing rows, full width
+	valid *raster.Mask
+	end   *stripEnd
+	refs  atomic.Int32
+	pix   []float32 // backing storage, reused
+	ok    []bool
+}
+
+// stripEnd follows a strip's patches through inference to the stitcher.
+type stripEnd struct {
+	native *raster.Mask // native validity of the rows read for the first time
+	final  int          // processing rows above this are complete
+}
+
+// stripPool hands out at most max strips and takes them back when both
+// references are released, so the reader never holds more than max strips
+// of memory.
+type stripPool struct {
+	free    chan *strip
+	made    int
+	max     int
+	c, w, h int // channels, width, most rows
+}
+
+func newStripPool(max, c, w, h int) *stripPool {
+	return &stripPool{free: make(chan *strip, max), max: max, c: c, w: w, h: h}
+}
+
+// get returns a strip covering rows [a, b), waiting for one to be released
+// when all are in use.
+func (sp *stripPool) get(ctx context.Context, a, b int) (*strip, error) {
+	var st *strip
+	select {
+	case st = <-sp.free:
+	default:
+		if sp.made < sp.max {
+			sp.made++
+			st = &strip{pix: make([]float32, sp.c*sp.w*sp.h), ok: make([]bool, sp.w*sp.h)}
+		} else {
+			select {
+			case st = <-sp.free:
+			case <-ctx.Done():
+				return nil, context.Cause(ctx)
+			}
+		}
+	}
+	r := image.Rect(0, a, sp.w, b)
+	n := sp.w * (b - a)
+	st.buf = &raster.Float32{Pix: st.pix[:sp.c*n], C: sp.c, Stride: sp.w, PlaneStride: n, Rect: r}
+	st.valid = &raster.Mask{Pix: st.ok[:n], Stride: sp.w, Rect: r}
+	st.end = nil
+	st.refs.Store(2)
+	return st, nil
+}
+
+// release drops one reference; the last one returns the strip to the pool.
+func (sp *stripPool) release(st *strip) {
+	if st != nil && st.refs.Add(-1) == 0 {
+		sp.free <- st
+	}
+}
+
+// cloneMask copies a mask into new memory.
+func cloneMask(m *raster.Mask) *raster.Mask {
+	c := raster.NewMask(m.Rect)
+	for y := m.Rect.Min.Y; y < m.Rect.Max.Y; y++ {
+		copy(c.Row(y), m.Row(y))
+	}
+	return c
 }
 
 // batch is a group of patches on their way through inference, or (when
@@ -38,7 +105,7 @@ type batch struct {
 	input   []float32 // N x C x P x P
 	probs   []float32 // N x K x P x P
 	skipped int
-	mark    *strip
+	mark    *stripEnd
 }
 
 // block is a run of finished native rows.
@@ -71,7 +138,7 @@ const poolSize = 3 // batches in flight between preprocessing and stitching
 
 func (r *run) execute(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	strips := make(chan *strip, 1)
+	strips := make(chan *strip)
 	prepared := make(chan *batch, 1)
 	inferred := make(chan *batch, 1)
 	blocks := make(chan *block, 2)
@@ -84,8 +151,11 @@ func (r *run) execute(ctx context.Context) error {
 	for i := 0; i < poolSize; i++ {
 		pool <- &batch{input: make([]float32, n*r.C*P*P), probs: make([]float32, n*r.K*P*P)}
 	}
-	g.Go(func() error { defer close(strips); return r.read(ctx, strips) })
-	g.Go(func() error { defer close(prepared); return r.prepare(ctx, strips, prepared, pool, n) })
+	// Strips: the one being filled, the one prepare cuts, and the previous
+	// one whose overlap rows the reader copies.
+	sp := newStripPool(3, r.C, r.p.ProcSize.X, min(r.p.ProcSize.Y, 2*P-r.p.Overlap))
+	g.Go(func() error { defer close(strips); return r.read(ctx, strips, sp) })
+	g.Go(func() error { defer close(prepared); return r.prepare(ctx, strips, prepared, pool, sp, n) })
 	g.Go(func() error { defer close(inferred); return r.infer(ctx, prepared, inferred) })
 	g.Go(func() error { defer close(blocks); return r.stitch(ctx, inferred, blocks, pool) })
 	g.Go(func() error {
@@ -109,17 +179,28 @@ func send[T any](ctx context.Context, ch chan<- T, v T) error {
 }
 
 // read produces one strip per grid row, reusing rows already read.
-func (r *run) read(ctx context.Context, out chan<- *strip) error {
+func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error {
 	p := r.p
 	P, S := p.Patch, p.Patch-p.Overlap
 	W, Hp := p.ProcSize.X, p.ProcSize.Y
 	sx := float64(p.Size.X) / float64(p.ProcSize.X)
 	sy := float64(p.Size.Y) / float64(p.ProcSize.Y)
 	var prev *strip
+	defer func() { sp.release(prev) }()
+	var nat []float32 // native rows read for resampling, reused
+	var natOK []bool
 	nativeDone := 0
 	for k, y0 := range p.grid.Ys {
 		a, b := y0, min(Hp, y0+P+S)
-		st := &strip{row: k, buf: raster.NewFloat32(r.C, image.Rect(0, a, W, b)), valid: raster.NewMask(image.Rect(0, a, W, b))}
+		st, err := sp.get(ctx, a, b)
+		if err != nil {
+			return err
+		}
+		st.row = k
+		st.end = &stripEnd{final: Hp}
+		if k+1 < len(p.grid.Ys) {
+			st.end.final = p.grid.Ys[k+1]
+		}
 		from := a
 		if prev != nil && prev.buf.Rect.Max.Y > a {
 			keep := image.Rect(0, a, W, prev.buf.Rect.Max.Y)
@@ -129,46 +210,50 @@ func (r *run) read(ctx context.Context, out chan<- *strip) error {
 			}
 			from = keep.Max.Y
 		}
-		if k+1 < len(p.grid.Ys) {
-			st.final = p.grid.Ys[k+1]
-		} else {
-			st.final = Hp
-		}
 		if from < b {
 			rows := image.Rect(0, from, W, b)
 			dst, dv := st.buf.SubImage(rows), st.valid.SubImage(rows)
 			if !p.Resampled() {
 				if err := r.src.Read(dst); err != nil {
+					sp.release(st)
 					return err
 				}
 				preprocess.Valid(dv, dst, p.NoData)
-				st.native = dv
+				st.end.native = cloneMask(dv)
 				nativeDone = b
 			} else {
 				na, nb := preprocess.AreaSpan(from, b, sy, p.Size.Y)
-				nat := raster.NewFloat32(r.C, image.Rect(0, na, p.Size.X, nb))
-				if err := r.src.Read(nat); err != nil {
+				nr := image.Rect(0, na, p.Size.X, nb)
+				n := nr.Dx() * nr.Dy()
+				if cap(nat) < r.C*n {
+					nat, natOK = make([]float32, r.C*n), make([]bool, n)
+				}
+				nb32 := &raster.Float32{Pix: nat[:r.C*n], C: r.C, Stride: nr.Dx(), PlaneStride: n, Rect: nr}
+				nv := &raster.Mask{Pix: natOK[:n], Stride: nr.Dx(), Rect: nr}
+				if err := r.src.Read(nb32); err != nil {
+					sp.release(st)
 					return err
 				}
-				nv := raster.NewMask(nat.Rect)
-				preprocess.Valid(nv, nat, p.NoData)
-				preprocess.Area(dst, dv, nat, nv, sx, sy, p.Size)
+				preprocess.Valid(nv, nb32, p.NoData)
+				preprocess.Area(dst, dv, nb32, nv, sx, sy, p.Size)
 				if nb > nativeDone {
-					st.native = nv.SubImage(image.Rect(0, max(na, nativeDone), p.Size.X, nb))
+					st.end.native = cloneMask(nv.SubImage(image.Rect(0, max(na, nativeDone), p.Size.X, nb)))
 					nativeDone = nb
 				}
 			}
 		}
 		if err := send(ctx, out, st); err != nil {
+			sp.release(st) // prepare will never see it
 			return err
 		}
+		sp.release(prev)
 		prev = st
 	}
 	return nil
 }
 
 // prepare cuts, shifts and normalises patches and groups them in batches.
-func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, pool chan *batch, n int) error {
+func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, pool chan *batch, sp *stripPool, n int) error {
 	m := r.e.manifest
 	P := r.p.Patch
 	size := r.C * P * P
@@ -218,12 +303,14 @@ func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, 
 				cur = nil
 			}
 		}
+		end := st.end
+		sp.release(st) // its pixels are copied into the batches
 		if cur != nil {
 			if err := send(ctx, out, cur); err != nil {
 				return err
 			}
 		}
-		if err := send(ctx, out, &batch{mark: st, skipped: skipped}); err != nil {
+		if err := send(ctx, out, &batch{mark: end, skipped: skipped}); err != nil {
 			return err
 		}
 	}
