@@ -15,12 +15,12 @@ import (
 func (e *Engine) workingMemory(p *Plan, req Request) int64 {
 	m := e.manifest
 	C, K := int64(len(m.Bands)), int64(len(m.Classes))
-	P, S := int64(p.Patch), int64(p.Patch-p.Overlap)
+	P, L := int64(p.Patch), int64(lookahead(p))
 	W, H := int64(p.Size.X), int64(p.Size.Y)
 	Wp, Hp := int64(p.ProcSize.X), int64(p.ProcSize.Y)
-	rows := min(P+S, Hp)
+	rows := min(P+L, Hp)
 	n := int64(max(e.opts.BatchSize, e.fixedBatch(), 1))
-	b := 3 * (C*4 + 1) * Wp * rows // the three recycled strips, values and validity
+	b := 2 * (C*4 + 1) * Wp * rows // the two recycled strips, values and validity
 	if p.Resampled() {
 		nrows := min(H, rows*H/Hp+2)
 		b += (C*4 + 1) * W * nrows // native rows read for resampling, reused

@@ -151,9 +151,9 @@ func (r *run) execute(ctx context.Context) error {
 	for i := 0; i < poolSize; i++ {
 		pool <- &batch{input: make([]float32, n*r.C*P*P), probs: make([]float32, n*r.K*P*P)}
 	}
-	// Strips: the one being filled, the one prepare cuts, and the previous
-	// one whose overlap rows the reader copies.
-	sp := newStripPool(3, r.C, r.p.ProcSize.X, min(r.p.ProcSize.Y, 2*P-r.p.Overlap))
+	// Two strips suffice: the one being filled and the one prepare cuts,
+	// which is also the previous one whose overlap rows the reader copies.
+	sp := newStripPool(2, r.C, r.p.ProcSize.X, min(r.p.ProcSize.Y, P+lookahead(r.p)))
 	g.Go(func() error { defer close(strips); return r.read(ctx, strips, sp) })
 	g.Go(func() error { defer close(prepared); return r.prepare(ctx, strips, prepared, pool, sp, n) })
 	g.Go(func() error { defer close(inferred); return r.infer(ctx, prepared, inferred) })
@@ -169,6 +169,11 @@ func (r *run) execute(ctx context.Context) error {
 	return g.Wait()
 }
 
+// lookahead is how many rows below a grid row's patches a strip holds, so
+// that patches whose top rows are nodata can shift down (OmniCloudMask's
+// inward shift): one overlap, which bounds memory at P + overlap rows.
+func lookahead(p *Plan) int { return p.Overlap }
+
 func send[T any](ctx context.Context, ch chan<- T, v T) error {
 	select {
 	case ch <- v:
@@ -181,7 +186,7 @@ func send[T any](ctx context.Context, ch chan<- T, v T) error {
 // read produces one strip per grid row, reusing rows already read.
 func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error {
 	p := r.p
-	P, S := p.Patch, p.Patch-p.Overlap
+	P, L := p.Patch, lookahead(p)
 	W, Hp := p.ProcSize.X, p.ProcSize.Y
 	sx := float64(p.Size.X) / float64(p.ProcSize.X)
 	sy := float64(p.Size.Y) / float64(p.ProcSize.Y)
@@ -191,7 +196,7 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 	var natOK []bool
 	nativeDone := 0
 	for k, y0 := range p.grid.Ys {
-		a, b := y0, min(Hp, y0+P+S)
+		a, b := y0, min(Hp, y0+P+L)
 		st, err := sp.get(ctx, a, b)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -21,9 +22,22 @@ import (
 
 var registerOnce sync.Once
 
-// Register registers GDAL's drivers. It is called by Open and Create; it is
-// exported so that programs can do the process-wide set-up explicitly.
-func Register() { registerOnce.Do(godal.RegisterAll) }
+// CacheMB is GDAL's block cache size set by Register unless GDAL_CACHEMAX is
+// in the environment: omnimask reads and writes each block about once, so
+// GDAL's default (5% of the machine's memory) only inflates resident memory.
+const CacheMB = 64
+
+// Register registers GDAL's drivers and sets the block cache size. It is
+// called by Open and Create; it is exported so that programs can do the
+// process-wide set-up explicitly.
+func Register() {
+	registerOnce.Do(func() {
+		if os.Getenv("GDAL_CACHEMAX") == "" {
+			os.Setenv("GDAL_CACHEMAX", strconv.Itoa(CacheMB))
+		}
+		godal.RegisterAll()
+	})
+}
 
 // ErrNotRaster is wrapped when a file is not something GDAL reads as a raster.
 var ErrNotRaster = errors.New("not a raster GDAL can read")
