@@ -169,6 +169,15 @@ func (r *run) execute(ctx context.Context) error {
 	return g.Wait()
 }
 
+// reusable returns the end of the rows of [a, b) that prev already holds
+// (a when there is no previous strip).
+func reusable(prev *strip, a, b int) int {
+	if prev == nil {
+		return a
+	}
+	return max(a, min(b, prev.buf.Rect.Max.Y))
+}
+
 // lookahead is how many rows below a grid row's patches a strip holds, so
 // that patches whose top rows are nodata can shift down (OmniCloudMask's
 // inward shift): one overlap, which bounds memory at P + overlap rows.
@@ -206,14 +215,14 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 		if k+1 < len(p.grid.Ys) {
 			st.end.final = p.grid.Ys[k+1]
 		}
-		from := a
-		if prev != nil && prev.buf.Rect.Max.Y > a {
-			keep := image.Rect(0, a, W, prev.buf.Rect.Max.Y)
+		// Rows [a, from) are already in the previous strip.
+		from := reusable(prev, a, b)
+		if from > a {
+			keep := image.Rect(0, a, W, from)
 			st.buf.CopyFrom(prev.buf.SubImage(keep))
-			for y := keep.Min.Y; y < keep.Max.Y; y++ {
+			for y := a; y < from; y++ {
 				copy(st.valid.Row(y), prev.valid.Row(y))
 			}
-			from = keep.Max.Y
 		}
 		if from < b {
 			rows := image.Rect(0, from, W, b)
