@@ -30,13 +30,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer e.Close()
-	groups := [][]string{scenes}
-	if !*stack {
-		groups = nil
-		for _, s := range scenes {
-			groups = append(groups, []string{s})
-		}
-	}
+	groups := sceneGroups(scenes, *stack)
 	failed := 0
 	for _, g := range groups {
 		if err := describe(stdout, e, g, rf.request()); err != nil {

@@ -43,14 +43,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return usagef("--confidence %q: want uint8 or float32", *conf)
 	}
-	groups := [][]string{}
-	if *stack {
-		groups = append(groups, scenes)
-	} else {
-		for _, s := range scenes {
-			groups = append(groups, []string{s})
-		}
-	}
+	groups := sceneGroups(scenes, *stack)
 	if *output != "" && len(groups) > 1 {
 		return usagef("-o names one file but %d scenes were given (use --output-dir)", len(groups))
 	}
@@ -126,6 +119,19 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%d of %d scenes failed", failed, len(groups))
 	}
 	return nil
+}
+
+// sceneGroups returns one group of files per scene: every argument alone,
+// or all of them as the bands of one scene with --stack.
+func sceneGroups(args []string, stack bool) [][]string {
+	if stack {
+		return [][]string{args}
+	}
+	groups := make([][]string, len(args))
+	for i, a := range args {
+		groups[i] = []string{a}
+	}
+	return groups
 }
 
 // maskPath is SCENE_omnimask.tif beside the scene or in dir.
