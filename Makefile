@@ -40,7 +40,8 @@ lint: deps
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./preprocess/ ./tiling/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./preprocess/ ./tiling/ ./internal/synth/
+	$(GO) test -run '^$$' -bench 'Softmax' -benchtime $(BENCHTIME) ./engine/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
 eval: build
