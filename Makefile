@@ -4,7 +4,7 @@ BIN      := bin/omnimask
 OUT      := out
 SHARED   ?= ../shared/data
 PYTHON   ?= /usr/bin/python3
-BENCHTIME ?= 3x
+BENCHTIME ?= 50x
 
 .PHONY: all deps build demo test lint bench eval int8 testmodels train-model clean
 
