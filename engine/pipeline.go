@@ -421,7 +421,7 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 			r.req.Progress(Progress{Done: done, Total: total})
 		}
 	}
-	return up.flush(ctx)
+	return up.flush()
 }
 
 // upsampler turns finished processing rows into native rows.
@@ -558,7 +558,8 @@ func (u *upsampler) emit(ctx context.Context, y int, probs [][]float32) error {
 	return nil
 }
 
-func (u *upsampler) flush(ctx context.Context) error {
+// flush reports rows that were never produced (a planning bug).
+func (u *upsampler) flush() error {
 	if u.cur != nil {
 		return fmt.Errorf("engine: internal error: rows %d.. of %d not produced", u.cur.y0, u.r.p.Size.Y)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -309,7 +310,7 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 		nd := raster.NoDataValue(255)
 		cmd := map[string]string{"OMNIMASK_SCALE": "probability = value / 254"}
 		if fs.float {
-			nd = raster.NoDataValue(nanValue())
+			nd = raster.NoDataValue(math.NaN())
 			cmd = nil
 		}
 		fs.conf, err = gdalio.Create(path, p.Size, p.Geo, gdalio.WriteOptions{

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"image"
 	"math"
 	"os"
@@ -89,12 +88,9 @@ func (s *fileSink) commit() error {
 }
 
 func (s *fileSink) abort() {
-	errors.Join(s.mask.Close(), closeIf(s.conf))
-}
-
-func closeIf(w *gdalio.Writer) error {
-	if w == nil {
-		return nil
+	// Abandoning: the temporary files are removed; close errors change nothing.
+	s.mask.Close()
+	if s.conf != nil {
+		s.conf.Close()
 	}
-	return w.Close()
 }

@@ -3,7 +3,11 @@ package tiling
 import (
 	"fmt"
 	"image"
+	"math"
 )
+
+// nan marks pixels no patch covered.
+var nan = float32(math.NaN())
 
 // Accumulator sums window-weighted class scores of overlapping patches over a
 // band of rows of a scene W pixels wide. Rows enter as patches reach them and

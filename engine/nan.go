@@ -1,5 +1,0 @@
-package engine
-
-import "math"
-
-func nanValue() float64 { return math.NaN() }

@@ -1,5 +1,0 @@
-package tiling
-
-import "math"
-
-var nan = float32(math.NaN())
