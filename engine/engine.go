@@ -21,8 +21,8 @@ import (
 // Options configure an Engine. The zero value runs the built-in default model
 // with one intra-op thread per core.
 type Options struct {
-	// Models are built-in model names or .onnx paths; several are averaged
-	// as an ensemble. Empty means models.Default.
+	// Models are built-in model names or .onnx paths; several form an
+	// ensemble whose logits are averaged. Empty means models.Default.
 	Models []string
 	// ORTLibrary is the ONNX Runtime shared library to load; empty searches
 	// $ONNXRUNTIME_LIB, beside the executable, third_party/onnxruntime and

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"strings"
@@ -87,7 +88,8 @@ func TestLoadModels(t *testing.T) {
 	})
 }
 
-// Averaging an ensemble is the mean of each member's probabilities.
+// An ensemble averages its members' logits, so its probabilities are the
+// normalised geometric mean of each member's probabilities.
 func TestEnsembleMean(t *testing.T) {
 	sc := synthScene(97, 83, 9)
 	req := Request{NoResample: true, Confidence: ConfidenceFloat32}
@@ -105,10 +107,20 @@ func TestEnsembleMean(t *testing.T) {
 		}
 		probs = append(probs, res.Probabilities)
 	}
-	for i, v := range probs[2].Pix {
-		want := (probs[0].Pix[i] + probs[1].Pix[i]) / 2
-		if math.Abs(float64(v-want)) > 1e-5 {
-			t.Fatalf("ensemble probability %d = %v, want mean %v", i, v, want)
+	a, b, ens := probs[0], probs[1], probs[2]
+	for y := ens.Rect.Min.Y; y < ens.Rect.Max.Y; y++ {
+		for x := ens.Rect.Min.X; x < ens.Rect.Max.X; x++ {
+			g := make([]float64, ens.C)
+			var sum float64
+			for c := range g {
+				g[c] = math.Sqrt(float64(a.At(c, x, y)) * float64(b.At(c, x, y)))
+				sum += g[c]
+			}
+			for c := range g {
+				if got, want := float64(ens.At(c, x, y)), g[c]/sum; math.Abs(got-want) > 1e-5 {
+					t.Fatalf("ensemble p(class %d) at (%d,%d) = %v, want %v", c, x, y, got, want)
+				}
+			}
 		}
 	}
 }
@@ -287,4 +299,46 @@ func TestNoDataScenes(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// The mask does not depend on whether probabilities are requested: without
+// them the upsampler interpolates logits only near class boundaries, with
+// them everywhere, and both must give the argmax of the interpolated logits.
+func TestMaskIndependentOfConfidence(t *testing.T) {
+	e := newEngine(t, Options{})
+	sc := synthScene(300, 260, 5)
+	ctx := context.Background()
+	for _, pr := range []float64{0, 15, 20, 30, 40} {
+		t.Run(fmt.Sprintf("processing %gm", pr), func(t *testing.T) {
+			plain, err := e.Predict(ctx, sc, Request{ProcessingResolution: pr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf, err := e.Predict(ctx, sc, Request{ProcessingResolution: pr, Confidence: ConfidenceFloat32})
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff := 0
+			for i := range plain.Mask.Pix {
+				if plain.Mask.Pix[i] != conf.Mask.Pix[i] {
+					diff++
+				}
+			}
+			if diff > 0 {
+				t.Fatalf("%d of %d pixels differ", diff, len(plain.Mask.Pix))
+			}
+			classes := 0
+			for _, n := range plain.ClassCounts {
+				if n > 0 {
+					classes++
+				}
+			}
+			if classes < 2 {
+				t.Fatalf("only %d class in the mask: no boundary tested", classes)
+			}
+			if plain.ClassCounts != conf.ClassCounts {
+				t.Fatalf("class counts %v vs %v", plain.ClassCounts, conf.ClassCounts)
+			}
+		})
+	}
 }

@@ -103,7 +103,7 @@ func cloneMask(m *raster.Mask) *raster.Mask {
 type batch struct {
 	rects   []image.Rectangle
 	input   []float32 // N x C x P x P
-	probs   []float32 // N x K x P x P
+	scores  []float32 // N x K x P x P logits
 	skipped int
 	mark    *stripEnd
 }
@@ -149,7 +149,7 @@ func (r *run) execute(ctx context.Context) error {
 		n = fb
 	}
 	for i := 0; i < poolSize; i++ {
-		pool <- &batch{input: make([]float32, n*r.C*P*P), probs: make([]float32, n*r.K*P*P)}
+		pool <- &batch{input: make([]float32, n*r.C*P*P), scores: make([]float32, n*r.K*P*P)}
 	}
 	// Two strips suffice: the one being filled and the one prepare cuts,
 	// which is also the previous one whose overlap rows the reader copies.
@@ -332,7 +332,8 @@ func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, 
 }
 
 // infer runs every model on each batch and leaves the ensemble's mean
-// class probabilities in batch.probs.
+// logits in batch.scores (see sanitize for models that output
+// probabilities).
 func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) error {
 	P := int64(r.p.Patch)
 	var tmp []float32
@@ -345,9 +346,9 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 			inShape := [4]int64{n, int64(r.C), P, P}
 			outShape := [4]int64{n, int64(r.K), P, P}
 			m := int(n) * r.K * int(P*P)
-			probs := b.probs[:m]
+			scores := b.scores[:m]
 			for i, mod := range r.e.models {
-				dst := probs
+				dst := scores
 				if i > 0 {
 					if len(tmp) < m {
 						tmp = make([]float32, m)
@@ -360,19 +361,17 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 				if err != nil {
 					return fmt.Errorf("%s: %w", mod.Name, err)
 				}
-				if mod.Manifest.Output == models.Logits {
-					r.nanOut += softmax(dst, int(n), r.K, int(P*P))
-				}
+				r.nanOut += sanitize(dst, int(n), r.K, int(P*P), mod.Manifest.Output == models.Probabilities)
 				if i > 0 {
 					for j, v := range dst {
-						probs[j] += v
+						scores[j] += v
 					}
 				}
 			}
 			if k := len(r.e.models); k > 1 {
 				inv := 1 / float32(k)
-				for j := range probs {
-					probs[j] *= inv
+				for j := range scores {
+					scores[j] *= inv
 				}
 			}
 			if err := ctx.Err(); err != nil {
@@ -386,7 +385,7 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 	return nil
 }
 
-// stitch blends patch probabilities, finalises rows, brings them back to the
+// stitch blends patch logits, finalises rows, brings them back to the
 // native grid and classifies them.
 func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, pool chan<- *batch) error {
 	p := r.p
@@ -399,7 +398,7 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 	for b := range in {
 		if b.mark == nil {
 			for i, rect := range b.rects {
-				if err := acc.Add(rect, b.probs[i*r.K*plane:(i+1)*r.K*plane], weights); err != nil {
+				if err := acc.Add(rect, b.scores[i*r.K*plane:(i+1)*r.K*plane], weights); err != nil {
 					return err
 				}
 			}
@@ -412,7 +411,7 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 				up.addNative(b.mark.native)
 			}
 			if err := acc.Flush(b.mark.final, func(row int, scores [][]float32) error {
-				return up.procRow(ctx, row, scores)
+				return up.addRow(ctx, row, scores)
 			}); err != nil {
 				return err
 			}
@@ -424,38 +423,51 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 	return up.flush()
 }
 
-// upsampler turns finished processing rows into native rows.
+// upsampler turns finished processing rows of blended logits into native
+// rows of classes (and probabilities for the confidence output).
 type upsampler struct {
 	r      *run
 	out    chan<- *block
 	W, K   int
 	ids    []uint8
 	native []*raster.Mask // native validity, in row order
-	proc   map[int][][]float32
+	rows   map[int]*procRow
+	free   []*procRow
 	last   int // last processing row received
 	next   int // next native row to produce
 	yaxis  preprocess.Axis
 	xaxis  preprocess.Axis
 	cur    *block
-	rowBuf [][]float32
+	logits [][]float32 // K native rows, interpolated (scratch)
+	cls    []int16     // class index per native pixel, -1 uncovered (scratch)
+	dst    [][]float32 // K rows of the current block's probabilities
 	conf   bool
+}
+
+// procRow is a processing row kept for interpolation: its K logit rows and
+// their argmax.
+type procRow struct {
+	logits [][]float32
+	cls    []int16
 }
 
 const blockRows = 128
 
 func newUpsampler(r *run, out chan<- *block) *upsampler {
 	p := r.p
-	u := &upsampler{r: r, out: out, W: p.Size.X, K: r.K, proc: map[int][][]float32{}, last: -1,
-		conf: r.req.Confidence != NoConfidence}
+	u := &upsampler{r: r, out: out, W: p.Size.X, K: r.K, rows: map[int]*procRow{}, last: -1,
+		conf: r.req.Confidence != NoConfidence, cls: make([]int16, p.Size.X), dst: make([][]float32, r.K)}
 	for _, c := range r.e.manifest.Classes {
 		u.ids = append(u.ids, uint8(c.ID))
 	}
 	if p.Resampled() {
 		u.yaxis = preprocess.NewAxis(p.ProcSize.Y, p.Size.Y)
 		u.xaxis = preprocess.NewAxis(p.ProcSize.X, p.Size.X)
-		u.rowBuf = make([][]float32, r.K)
-		for c := range u.rowBuf {
-			u.rowBuf[c] = make([]float32, u.W)
+		if u.conf {
+			u.logits = make([][]float32, r.K)
+			for c := range u.logits {
+				u.logits[c] = make([]float32, u.W)
+			}
 		}
 	}
 	return u
@@ -474,30 +486,54 @@ func (u *upsampler) validRow(y int) []bool {
 	return u.native[0].Row(y)
 }
 
-func (u *upsampler) procRow(ctx context.Context, row int, scores [][]float32) error {
-	if !u.r.p.Resampled() {
-		return u.emit(ctx, row, scores)
+// keep stores a copy of processing row logits, reusing released rows.
+func (u *upsampler) keep(row int, scores [][]float32) *procRow {
+	var pr *procRow
+	if n := len(u.free); n > 0 {
+		pr, u.free = u.free[n-1], u.free[:n-1]
+	} else {
+		pr = &procRow{logits: make([][]float32, u.K), cls: make([]int16, len(scores[0]))}
+		for c := range pr.logits {
+			pr.logits[c] = make([]float32, len(scores[0]))
+		}
 	}
-	cp := make([][]float32, len(scores))
 	for c, s := range scores {
-		cp[c] = append([]float32(nil), s...)
+		copy(pr.logits[c], s)
 	}
-	u.proc[row] = cp
+	argmaxRow(pr.cls, pr.logits)
+	u.rows[row] = pr
+	return pr
+}
+
+// addRow takes the finished processing row and produces the native rows it
+// completes.
+func (u *upsampler) addRow(ctx context.Context, row int, scores [][]float32) error {
+	if !u.r.p.Resampled() {
+		argmaxRow(u.cls, scores)
+		return u.emit(ctx, row, u.cls, scores)
+	}
+	u.keep(row, scores)
 	u.last = row
 	for u.next < u.r.p.Size.Y && u.yaxis.I1[u.next] <= u.last {
-		i0, i1, fy := u.yaxis.I0[u.next], u.yaxis.I1[u.next], u.yaxis.F[u.next]
-		a, b := u.proc[i0], u.proc[i1]
-		for c := 0; c < u.K; c++ {
-			preprocess.BilinearRow(u.rowBuf[c], a[c], b[c], fy, u.xaxis)
+		a, b := u.rows[u.yaxis.I0[u.next]], u.rows[u.yaxis.I1[u.next]]
+		fy := u.yaxis.F[u.next]
+		if u.conf {
+			for c := 0; c < u.K; c++ {
+				preprocess.BilinearRow(u.logits[c], a.logits[c], b.logits[c], fy, u.xaxis)
+			}
+			argmaxRow(u.cls, u.logits)
+		} else {
+			u.classify(a, b, fy)
 		}
-		if err := u.emit(ctx, u.next, u.rowBuf); err != nil {
+		if err := u.emit(ctx, u.next, u.cls, u.logits); err != nil {
 			return err
 		}
 		u.next++
 		if u.next < u.r.p.Size.Y {
-			for k := range u.proc {
+			for k, pr := range u.rows {
 				if k < u.yaxis.I0[u.next] {
-					delete(u.proc, k)
+					delete(u.rows, k)
+					u.free = append(u.free, pr)
 				}
 			}
 		}
@@ -505,8 +541,38 @@ func (u *upsampler) procRow(ctx context.Context, row int, scores [][]float32) er
 	return nil
 }
 
-// emit classifies native row y from per-class probabilities.
-func (u *upsampler) emit(ctx context.Context, y int, probs [][]float32) error {
+// classify sets the class of each pixel of a native row between processing
+// rows a and b (vertical weight fy for b) to the argmax of the bilinearly
+// interpolated logits. Interpolation is a convex combination, the same for
+// every class, so where the four neighbours share their argmax the
+// interpolated logits have it too: only pixels near a class boundary need
+// their logits interpolated.
+func (u *upsampler) classify(a, b *procRow, fy float32) {
+	x := u.xaxis
+	for d := range u.cls {
+		i0, i1 := x.I0[d], x.I1[d]
+		if c := a.cls[i0]; c >= 0 && c == a.cls[i1] && c == b.cls[i0] && c == b.cls[i1] {
+			u.cls[d] = c
+			continue
+		}
+		best, bv := int16(-1), float32(0)
+		for c := 0; c < u.K; c++ {
+			v := preprocess.BilinearAt(a.logits[c], b.logits[c], fy, x, d)
+			if v != v {
+				best = -1
+				break
+			}
+			if best < 0 || v > bv {
+				best, bv = int16(c), v
+			}
+		}
+		u.cls[d] = best
+	}
+}
+
+// emit writes native row y: class indices cls (-1 uncovered) and, for the
+// confidence output, the softmax of its logits (K rows).
+func (u *upsampler) emit(ctx context.Context, y int, cls []int16, logits [][]float32) error {
 	if u.cur == nil {
 		rows := min(blockRows, u.r.p.Size.Y-y)
 		u.cur = &block{y0: y, rows: rows, classes: make([]uint8, rows*u.W)}
@@ -519,34 +585,30 @@ func (u *upsampler) emit(ctx context.Context, y int, probs [][]float32) error {
 	}
 	b := u.cur
 	i := y - b.y0
-	cls := b.classes[i*u.W : (i+1)*u.W]
+	out := b.classes[i*u.W : (i+1)*u.W]
 	valid := u.validRow(y)
 	res := u.r.res
-	for x := range cls {
-		best, bp := -1, float32(-1)
-		for c := 0; c < u.K; c++ {
-			if v := probs[c][x]; v > bp {
-				best, bp = c, v
-			}
-		}
+	for x, c := range cls {
 		switch {
 		case !valid[x]:
-			cls[x] = 255
-		case best < 0: // NaN everywhere: no patch covered this pixel
-			cls[x] = 255
+			out[x] = 255
+		case c < 0: // NaN: no patch covered this pixel
+			out[x] = 255
 			res.Uncovered++
 		default:
-			cls[x] = u.ids[best]
+			out[x] = u.ids[c]
 		}
-		res.ClassCounts[cls[x]]++
+		res.ClassCounts[out[x]]++
 	}
 	if u.conf {
-		for c := 0; c < u.K; c++ {
-			dst := b.probs[c][i*u.W : (i+1)*u.W]
-			copy(dst, probs[c])
-			for x := range dst {
-				if cls[x] == 255 {
-					dst[x] = float32(math.NaN())
+		for c := range u.dst {
+			u.dst[c] = b.probs[c][i*u.W : (i+1)*u.W]
+		}
+		softmaxRows(u.dst, logits)
+		for c := range u.dst {
+			for x, v := range out {
+				if v == 255 {
+					u.dst[c][x] = float32(math.NaN())
 				}
 			}
 		}

@@ -9,7 +9,7 @@
 // Scoring is done per pixel on the scene's native grid. For a sweep step
 // coarser than native, the engine area-averages the scene to the coarser
 // grid (simulating a coarser sensor), predicts there and upsamples the class
-// probabilities bilinearly back to the native grid, so the mask is scored
+// logits bilinearly back to the native grid, so the mask is scored
 // against the full-resolution reference.
 package eval
 
@@ -32,7 +32,7 @@ import (
 // reports.
 const Method = "Each scene is predicted through the engine (engine.PredictFile). " +
 	"For a step coarser than native, the engine area-averages the scene to the coarser grid " +
-	"(simulating a coarser sensor), predicts there and upsamples the class probabilities " +
+	"(simulating a coarser sensor), predicts there and upsamples the class logits " +
 	"bilinearly back to the native grid; the mask is scored per pixel against the " +
 	"full-resolution reference. Reference pixels that are nodata or whose code is not in the " +
 	"label map are ignored (counted as \"ignored\"). Valid reference pixels the model leaves " +

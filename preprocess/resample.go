@@ -143,17 +143,34 @@ func BilinearRow(dst, a, b []float32, fy float32, x Axis) {
 			dst[d] = gy*(gx*v00+fx*v01) + fy*(gx*v10+fx*v11)
 			continue
 		}
-		var sum, ws float32
-		for _, t := range [4]struct{ v, w float32 }{{v00, gy * gx}, {v01, gy * fx}, {v10, fy * gx}, {v11, fy * fx}} {
-			if t.v == t.v && t.w > 0 {
-				sum += t.v * t.w
-				ws += t.w
-			}
-		}
-		if ws > 0 {
-			dst[d] = sum / ws
-		} else {
-			dst[d] = float32(math.NaN())
+		dst[d] = bilinearNaN(v00, v01, v10, v11, fx, fy)
+	}
+}
+
+// BilinearAt is BilinearRow for the single destination pixel d.
+func BilinearAt(a, b []float32, fy float32, x Axis, d int) float32 {
+	i0, i1, fx := x.I0[d], x.I1[d], x.F[d]
+	v00, v01, v10, v11 := a[i0], a[i1], b[i0], b[i1]
+	if v00 == v00 && v01 == v01 && v10 == v10 && v11 == v11 {
+		gx, gy := 1-fx, 1-fy
+		return gy*(gx*v00+fx*v01) + fy*(gx*v10+fx*v11)
+	}
+	return bilinearNaN(v00, v01, v10, v11, fx, fy)
+}
+
+// bilinearNaN interpolates over the neighbours that are not NaN, with their
+// weights renormalised; NaN when none with a positive weight is left.
+func bilinearNaN(v00, v01, v10, v11, fx, fy float32) float32 {
+	gx, gy := 1-fx, 1-fy
+	var sum, ws float32
+	for _, t := range [4]struct{ v, w float32 }{{v00, gy * gx}, {v01, gy * fx}, {v10, fy * gx}, {v11, fy * fx}} {
+		if t.v == t.v && t.w > 0 {
+			sum += t.v * t.w
+			ws += t.w
 		}
 	}
+	if ws > 0 {
+		return sum / ws
+	}
+	return float32(math.NaN())
 }

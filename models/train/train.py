@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import DEFAULT_DATA, IGNORE, OCN_CLOUD, REPO, eval_l8, load_l8, load_ocn  # noqa: E402
+from common import DEFAULT_DATA, IGNORE, OCN_CLOUD, REPO, eval_l8, eval_ocn, load_l8, load_ocn  # noqa: E402
 from model import STRIDE, CloudUNet  # noqa: E402
 from zscore import zscore_torch  # noqa: E402
 
@@ -42,6 +42,11 @@ def parse():
     ap.add_argument("--w-thin", type=float, default=1.0)
     ap.add_argument("--w-clear", type=float, default=1.0)
     ap.add_argument("--p-native", type=float, default=0.25, help="share of batches at native GSD")
+    ap.add_argument("--p-60", type=float, default=0.2, help="share of L8 batches at exactly 60 m")
+    ap.add_argument("--ocn-train", default="1,2,3", help="On Cloud N chips used for training")
+    ap.add_argument("--ocn-val", default="", help="On Cloud N chips used for validation (run 3: 3)")
+    ap.add_argument("--gap-weight", type=float, default=0.0,
+                    help="val score penalty per point of |cloud BOA 30 m - 60 m| on L8 val")
     ap.add_argument("--p-bright", type=float, default=0.0, help="prob. of brightening clear ground (L8)")
     ap.add_argument("--sel-window", type=int, default=1, help="checkpoint selection: centred window of val evals")
     ap.add_argument("--bias-max", type=float, default=1.0)
@@ -78,7 +83,7 @@ class Sampler:
         pn = self.args.p_native
         if r < pn:
             return native
-        if native == 30 and r < pn + 0.2:
+        if native == 30 and r < pn + self.args.p_60:
             return 60.0
         return math.exp(self.rng.uniform(math.log(10), math.log(60)))
 
@@ -194,45 +199,72 @@ def loss_fn(logits, y, ocn, args):
     return 0.5 * ce4 + ce3 + 0.3 * dice
 
 
-def val_score(r30, r60):
-    """Run-2 criterion: mean of clear / cloud / shadow BOA at 30 m AND 60 m
-    (run 1 used the mean of 5 terms without clear at 60 m)."""
-    return (r30["clear_boa"] + r30["cloud_boa"] + r30["shadow_boa"]
-            + r60["clear_boa"] + r60["cloud_boa"] + r60["shadow_boa"]) / 6
+def val_score(r30, r60, o10=None, o30=None, gap_weight=0.0):
+    """Mean of clear / cloud / shadow BOA on L8 val at 30 m AND 60 m (run 2's
+    6-term criterion); with a held-out On Cloud N validation chip (run 3) its
+    cloud BOA at 10 m and 30 m join the mean (8 terms), and gap_weight
+    subtracts that many points per point of |cloud BOA 30 m - 60 m| on L8 val.
+    (Run 1 used the mean of 5 terms without clear at 60 m.)"""
+    terms = [r30["clear_boa"], r30["cloud_boa"], r30["shadow_boa"],
+             r60["clear_boa"], r60["cloud_boa"], r60["shadow_boa"]]
+    if o10 is not None:
+        terms += [o10["cloud_boa"], o30["cloud_boa"]]
+    return sum(terms) / len(terms) - gap_weight * abs(r30["cloud_boa"] - r60["cloud_boa"])
+
+
+def evaluate_val(model, val, oval, gap_weight):
+    """Validation metrics and score (see val_score)."""
+    r30 = eval_l8(model, val)
+    r60 = eval_l8(model, val, down=2)
+    o10 = o30 = None
+    if oval:
+        o10 = eval_ocn(model, oval)
+        o30 = eval_ocn(model, oval, down=3)
+    sc = val_score(r30, r60, o10, o30, gap_weight)
+    line = ("score %.2f | 30m clear %.1f cloud %.1f shadow %.1f | 60m clear %.1f cloud %.1f shadow %.1f"
+            % (sc, r30["clear_boa"], r30["cloud_boa"], r30["shadow_boa"],
+               r60["clear_boa"], r60["cloud_boa"], r60["shadow_boa"]))
+    if oval:
+        line += " | ocn-val cloud 10m %.1f 30m %.1f" % (o10["cloud_boa"], o30["cloud_boa"])
+    return sc, line
 
 
 @torch.no_grad()
-def calibrate(model, val, step=0.25, bmax=1.0, smin=-0.5, smax=3.0):
+def calibrate(model, val, oval=(), gap_weight=0.0, step=0.25, bmax=1.0, smin=-0.5, smax=3.0):
     """Choose additive logit biases for cloud (thick+thin) and shadow that
-    maximise the val score (L8 val at 30 and 60 m); fold them into the head."""
+    maximise the val score (L8 val at 30 and 60 m, plus the On Cloud N
+    validation chips at 10 and 30 m when given); fold them into the head."""
     from common import Scores, area_down, upsample_to
     from zscore import zscore_torch as zt
     model.eval()
     cache = []
-    for down in (1, 2):
-        for _, img, lab in val:
+    sets = [("l8", 1, val), ("l8", 2, val)]
+    if oval:
+        sets += [("ocn", 1, oval), ("ocn", 3, oval)]
+    for kind, down, items in sets:
+        for _, img, lab in items:
             x = area_down(img, down) if down > 1 else img
             c, h, w = x.shape
             H, W = (h + 15) // 16 * 16, (w + 15) // 16 * 16
             xp = np.full((c, H, W), np.nan, np.float32)
             xp[:, :h, :w] = x
             lg = model(zt(torch.from_numpy(xp)[None]))[0, :, :h, :w]
-            cache.append((down, lg, lab))
+            cache.append((kind, down, lg, lab))
 
     def score(bc, bs):
         res = {}
-        for down in (1, 2):
-            s = Scores()
-            for d, lg, lab in cache:
-                if d != down:
+        for kind, down, _ in sets:
+            s = Scores(binary=kind == "ocn")
+            for k, d, lg, lab in cache:
+                if k != kind or d != down:
                     continue
                 b = torch.tensor([0.0, bc, bc, bs]).view(4, 1, 1)
                 p = (lg + b).argmax(0).numpy().astype(np.uint8)
                 if d > 1:
                     p = upsample_to(p, d, lab.shape)
                 s.add(p, lab)
-            res[down] = s.result()
-        return val_score(res[1], res[2]), res
+            res[(kind, down)] = s.result()
+        return val_score(res[("l8", 1)], res[("l8", 2)], res.get(("ocn", 1)), res.get(("ocn", 3)), gap_weight), res
 
     base, _ = score(0.0, 0.0)
     best = (base, 0.0, 0.0)
@@ -262,8 +294,12 @@ def main():
 
     l8 = load_l8(args.data, "train")
     val = load_l8(args.data, "val")
-    ocn = [load_ocn(args.data, n) for n in (1, 2, 3)]  # chips 4-5 are test
-    print("train l8 %d, ocn %d, val %d" % (len(l8), len(ocn), len(val)), flush=True)
+    chips = lambda spec: [int(v) for v in spec.split(",") if v.strip()]  # noqa: E731
+    ocn = [load_ocn(args.data, n) for n in chips(args.ocn_train)]
+    oval = [load_ocn(args.data, n) for n in chips(args.ocn_val)]
+    if set(chips(args.ocn_train) + chips(args.ocn_val)) & {4, 5}:
+        sys.exit("train.py: On Cloud N chips 4-5 are the held-out test set")
+    print("train l8 %d, ocn %d, val l8 %d, ocn %d" % (len(l8), len(ocn), len(val), len(oval)), flush=True)
 
     width = tuple(int(v) for v in args.width.split(","))
     model = CloudUNet(w=width)
@@ -311,12 +347,8 @@ def main():
         if it % 20 == 0:
             print("it %d loss %.4f lr %.2e %.0fs" % (it, run, opt.param_groups[0]["lr"], time.time() - t0), flush=True)
         if it % args.val_every == 0 or it == args.iters or capped:
-            r30 = eval_l8(ema, val)
-            r60 = eval_l8(ema, val, down=2)
-            sc = val_score(r30, r60)
-            print("VAL it %d score %.2f | 30m clear %.1f cloud %.1f shadow %.1f | 60m clear %.1f cloud %.1f shadow %.1f"
-                  % (it, sc, r30["clear_boa"], r30["cloud_boa"], r30["shadow_boa"],
-                     r60["clear_boa"], r60["cloud_boa"], r60["shadow_boa"]), flush=True)
+            sc, line = evaluate_val(ema, val, oval, args.gap_weight)
+            print("VAL it %d %s" % (it, line), flush=True)
             hist.append((it, sc))
             torch.save({"state": ema.state_dict(), "width": width, "it": it, "score": sc},
                        os.path.join(args.ckpt, "val_%05d.pt" % it))
@@ -343,12 +375,9 @@ def main():
         m = CloudUNet(w=ck["width"])
         m.load_state_dict(ck["state"])
         bc, bs = (0.0, 0.0) if args.no_calibrate else calibrate(
-            m, val, bmax=args.bias_max, smin=args.bias_shadow_min, smax=args.bias_shadow_max)
-        r30 = eval_l8(m, val)
-        r60 = eval_l8(m, val, down=2)
-        print("FINAL val score %.2f | 30m clear %.1f cloud %.1f shadow %.1f | 60m clear %.1f cloud %.1f shadow %.1f"
-              % (val_score(r30, r60), r30["clear_boa"], r30["cloud_boa"], r30["shadow_boa"],
-                 r60["clear_boa"], r60["cloud_boa"], r60["shadow_boa"]), flush=True)
+            m, val, oval, args.gap_weight, bmax=args.bias_max, smin=args.bias_shadow_min, smax=args.bias_shadow_max)
+        _, line = evaluate_val(m, val, oval, args.gap_weight)
+        print("FINAL val %s" % line, flush=True)
         torch.save({"state": m.state_dict(), "width": ck["width"], "it": ck["it"], "score": ck["score"],
                     "bias_cloud": bc, "bias_shadow": bs}, os.path.join(args.ckpt, "final.pt"))
         export(m, args.out, args.torchscript,
