@@ -18,35 +18,36 @@ func Valid(dst *raster.Mask, m *raster.Float32, nodata raster.NoData) int {
 	w := m.Rect.Dx()
 	nd := float32(nodata.Value)
 	checkND := nodata.Set && !math.IsNaN(nodata.Value) && m.C > 0
-	allND := make([]bool, w)
+	// Per pixel: bit 0 set = some channel is not finite, bit 1 set = some
+	// channel differs from nodata. Built channel by channel, branch-free.
+	flags := make([]uint8, w)
 	n := 0
 	dst = dst.SubImage(m.Rect)
 	for y := m.Rect.Min.Y; y < m.Rect.Max.Y; y++ {
-		row := dst.Row(y)[:w]
-		for x := range row {
-			row[x] = true
-			allND[x] = checkND
-		}
+		clear(flags)
 		for c := 0; c < m.C; c++ {
 			src := m.Row(c, y)[:w]
+			f := flags[:len(src)]
 			for x, v := range src {
-				// NaN, +Inf and -Inf all fail this test.
-				if !(v >= -math.MaxFloat32 && v <= math.MaxFloat32) {
-					row[x] = false
-				}
-				if v != nd {
-					allND[x] = false
-				}
+				// NaN, +Inf and -Inf: all exponent bits set.
+				f[x] |= b2u(math.Float32bits(v)&0x7f800000 == 0x7f800000) | b2u(v != nd)<<1
 			}
 		}
-		for x := range row {
-			if allND[x] {
-				row[x] = false
-			}
-			if row[x] {
-				n++
-			}
+		row := dst.Row(y)[:w]
+		for x, f := range flags {
+			ok := f&1 == 0 && (!checkND || f&2 != 0)
+			row[x] = ok
+			n += int(b2u(ok))
 		}
 	}
 	return n
+}
+
+// b2u is 1 for true and 0 for false (compiled without a branch).
+func b2u(b bool) uint8 {
+	var u uint8
+	if b {
+		u = 1
+	}
+	return u
 }

@@ -55,8 +55,16 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 	if opts.Float32 {
 		dtype = godal.Float32
 	}
+	// The temporary file is read once, by the COG copy. Masks (one byte a
+	// pixel) are written uncompressed: compressing them while the model
+	// runs and decompressing them again costs more CPU than the disk space
+	// is worth. Probabilities (4 bytes x classes a pixel) are compressed.
+	compress := "COMPRESS=NONE"
+	if opts.Float32 || opts.Bands > 1 {
+		compress = "COMPRESS=DEFLATE"
+	}
 	ds, err := godal.Create(godal.GTiff, w.tmp, opts.Bands, dtype, size.X, size.Y,
-		godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "ZLEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"))
+		godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", compress, "ZLEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"))
 	if err != nil {
 		os.Remove(w.tmp)
 		return nil, fmt.Errorf("%s: cannot create output: %s", path, firstLine(err))
@@ -178,7 +186,7 @@ func translateCOG(src, dst string, opts WriteOptions) error {
 		}
 	}
 	out, err := ds.Translate(dst, []string{"-of", "COG",
-		"-co", "COMPRESS=DEFLATE", "-co", "BLOCKSIZE=512", "-co", "BIGTIFF=IF_SAFER",
+		"-co", "COMPRESS=DEFLATE", "-co", "BLOCKSIZE=512", "-co", "BIGTIFF=IF_SAFER", "-co", "NUM_THREADS=ALL_CPUS",
 		"-co", "OVERVIEW_RESAMPLING=" + ovr})
 	cerr := ds.Close()
 	if err != nil {
