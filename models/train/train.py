@@ -43,6 +43,8 @@ def parse():
     ap.add_argument("--w-clear", type=float, default=1.0)
     ap.add_argument("--p-native", type=float, default=0.25, help="share of batches at native GSD")
     ap.add_argument("--p-60", type=float, default=0.2, help="share of L8 batches at exactly 60 m")
+    ap.add_argument("--ocn-gmax", type=float, default=60.0,
+                    help="coarsest GSD (m) On Cloud N batches are resampled to (run 4: 30)")
     ap.add_argument("--ocn-train", default="1,2,3", help="On Cloud N chips used for training")
     ap.add_argument("--ocn-val", default="", help="On Cloud N chips used for validation (run 3: 3)")
     ap.add_argument("--gap-weight", type=float, default=0.0,
@@ -85,7 +87,8 @@ class Sampler:
             return native
         if native == 30 and r < pn + self.args.p_60:
             return 60.0
-        return math.exp(self.rng.uniform(math.log(10), math.log(60)))
+        gmax = 60.0 if native == 30 else self.args.ocn_gmax
+        return math.exp(self.rng.uniform(math.log(10), math.log(gmax)))
 
     def batch(self):
         rng = self.rng
