@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"os"
+	"runtime/debug"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/raster"
@@ -72,6 +73,10 @@ func (s *fileSink) write(b *block) error {
 // commit moves the probabilities, then the mask, into place; when the mask
 // fails the probabilities file is removed again, so both land or neither.
 func (s *fileSink) commit() error {
+	// The pipeline's strips, batches and accumulator are garbage by now;
+	// hand them back to the OS before GDAL's COG copy allocates its own
+	// buffers, so the two peaks do not add up (-40 MiB peak RSS on 5490²).
+	debug.FreeOSMemory()
 	if s.conf != nil {
 		if err := s.conf.Commit(); err != nil {
 			s.abort()
