@@ -41,7 +41,7 @@ lint: deps
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./preprocess/ ./tiling/ ./internal/synth/
-	$(GO) test -run '^$$' -bench 'Sanitize|Softmax|Upsample' -benchtime $(BENCHTIME) ./engine/
+	$(GO) test -run '^$$' -bench 'Sanitize|SoftmaxRows' -benchtime $(BENCHTIME) ./engine/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
 eval: build
