@@ -487,7 +487,7 @@ func (u *upsampler) validRow(y int) []bool {
 }
 
 // keep stores a copy of processing row logits, reusing released rows.
-func (u *upsampler) keep(row int, scores [][]float32) *procRow {
+func (u *upsampler) keep(row int, scores [][]float32) {
 	var pr *procRow
 	if n := len(u.free); n > 0 {
 		pr, u.free = u.free[n-1], u.free[:n-1]
@@ -502,7 +502,6 @@ func (u *upsampler) keep(row int, scores [][]float32) *procRow {
 	}
 	argmaxRow(pr.cls, pr.logits)
 	u.rows[row] = pr
-	return pr
 }
 
 // addRow takes the finished processing row and produces the native rows it
@@ -605,10 +604,10 @@ func (u *upsampler) emit(ctx context.Context, y int, cls []int16, logits [][]flo
 			u.dst[c] = b.probs[c][i*u.W : (i+1)*u.W]
 		}
 		softmaxRows(u.dst, logits)
-		for c := range u.dst {
-			for x, v := range out {
-				if v == 255 {
-					u.dst[c][x] = float32(math.NaN())
+		for x, v := range out {
+			if v == 255 {
+				for _, d := range u.dst {
+					d[x] = float32(math.NaN())
 				}
 			}
 		}

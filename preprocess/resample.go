@@ -197,13 +197,11 @@ func NewAxis(srcN, dstN int) Axis {
 // NaN source samples are left out and the remaining weights renormalised;
 // dst is NaN where every neighbour with a non-zero weight is NaN.
 func BilinearRow(dst, a, b []float32, fy float32, x Axis) {
-	gy := 1 - fy
 	for d := range dst {
 		i0, i1, fx := x.I0[d], x.I1[d], x.F[d]
-		gx := 1 - fx
 		v00, v01, v10, v11 := a[i0], a[i1], b[i0], b[i1]
 		if v00 == v00 && v01 == v01 && v10 == v10 && v11 == v11 {
-			dst[d] = gy*(gx*v00+fx*v01) + fy*(gx*v10+fx*v11)
+			dst[d] = bilerp(v00, v01, v10, v11, fx, fy)
 			continue
 		}
 		dst[d] = bilinearNaN(v00, v01, v10, v11, fx, fy)
@@ -215,10 +213,16 @@ func BilinearAt(a, b []float32, fy float32, x Axis, d int) float32 {
 	i0, i1, fx := x.I0[d], x.I1[d], x.F[d]
 	v00, v01, v10, v11 := a[i0], a[i1], b[i0], b[i1]
 	if v00 == v00 && v01 == v01 && v10 == v10 && v11 == v11 {
-		gx, gy := 1-fx, 1-fy
-		return gy*(gx*v00+fx*v01) + fy*(gx*v10+fx*v11)
+		return bilerp(v00, v01, v10, v11, fx, fy)
 	}
 	return bilinearNaN(v00, v01, v10, v11, fx, fy)
+}
+
+// bilerp blends four samples with horizontal weight fx and vertical weight
+// fy for the second of each pair.
+func bilerp(v00, v01, v10, v11, fx, fy float32) float32 {
+	gx, gy := 1-fx, 1-fy
+	return gy*(gx*v00+fx*v01) + fy*(gx*v10+fx*v11)
 }
 
 // bilinearNaN interpolates over the neighbours that are not NaN, with their
