@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/airbusgeo/godal"
 
@@ -33,6 +36,7 @@ type Writer struct {
 	ds   *godal.Dataset
 	opts WriteOptions
 	size image.Point
+	pyr  *pyramid // overviews built while rows stream (nil: GDAL builds them)
 	done bool
 }
 
@@ -49,8 +53,13 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%s: output path is a directory", path)
 	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	// Absolute, because the COG copy may read it through a VRT.
 	w := &Writer{Path: path, opts: opts, size: size,
-		tmp: fmt.Sprintf("%s.tmp-%d-%08x.tif", path, os.Getpid(), rand.Uint32())}
+		tmp: fmt.Sprintf("%s.tmp-%d-%08x.tif", abs, os.Getpid(), rand.Uint32())}
 	dtype := godal.Byte
 	if opts.Float32 {
 		dtype = godal.Float32
@@ -73,6 +82,14 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 	if err := w.describe(geo); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if opts.Bands == 1 && !opts.Float32 && w.resampling() == "MODE" && len(OverviewSizes(size)) > 0 {
+		nd := -1
+		if v := opts.NoData.Value; opts.NoData.Set && v >= 0 && v <= 255 && v == math.Trunc(v) {
+			nd = int(v)
+		}
+		// Without it GDAL computes the overviews at Commit: slower, same result.
+		w.pyr, _ = newPyramid(w.tmp, size, nd)
 	}
 	return w, nil
 }
@@ -140,6 +157,21 @@ func (w *Writer) write(band int, r image.Rectangle, data any) error {
 	if err := w.ds.Bands()[band].Write(r.Min.X, r.Min.Y, data, r.Dx(), r.Dy()); err != nil {
 		return fmt.Errorf("%s: writing rows %d-%d: %s", w.Path, r.Min.Y, r.Max.Y-1, firstLine(err))
 	}
+	if w.pyr != nil {
+		pix, ok := data.([]uint8)
+		if ok && r.Min.X == 0 && r.Dx() == w.size.X {
+			ok, err := w.pyr.add(r.Min.Y, r.Dx(), pix[:r.Dx()*r.Dy()])
+			if err != nil {
+				return fmt.Errorf("%s: %w", w.Path, err)
+			}
+			if ok {
+				return nil
+			}
+		}
+		// Not full rows top to bottom: leave the overviews to GDAL.
+		w.pyr.remove()
+		w.pyr = nil
+	}
 	return nil
 }
 
@@ -157,7 +189,22 @@ func (w *Writer) Commit() error {
 		return fmt.Errorf("%s: %s", w.Path, firstLine(err))
 	}
 	cog := w.tmp + ".cog"
-	err := translateCOG(w.tmp, cog, w.opts)
+	pyr := w.pyr
+	w.pyr = nil
+	if pyr != nil && !pyr.complete() {
+		pyr.remove()
+		pyr = nil
+	}
+	var err error
+	if pyr != nil {
+		err = pyr.close()
+	}
+	if err == nil {
+		err = translateCOG(w.tmp, cog, w.resampling(), pyr)
+	}
+	if pyr != nil {
+		pyr.remove()
+	}
 	os.Remove(w.tmp)
 	if err != nil {
 		os.Remove(cog)
@@ -173,20 +220,38 @@ func (w *Writer) Commit() error {
 	return nil
 }
 
-func translateCOG(src, dst string, opts WriteOptions) error {
+// resampling is the overview resampling method.
+func (w *Writer) resampling() string {
+	switch {
+	case w.opts.Overviews != "":
+		return strings.ToUpper(w.opts.Overviews)
+	case w.opts.Float32:
+		return "AVERAGE"
+	}
+	return "MODE"
+}
+
+// translateCOG copies the GeoTIFF src into the COG dst, with the overviews
+// of pyr when it is not nil, else computed by GDAL with resampling ovr.
+func translateCOG(src, dst, ovr string, pyr *pyramid) error {
 	ds, err := godal.Open(src)
 	if err != nil {
 		return fmt.Errorf("reopen: %s", firstLine(err))
 	}
-	ovr := opts.Overviews
-	if ovr == "" {
-		ovr = "MODE"
-		if opts.Float32 {
-			ovr = "AVERAGE"
+	if pyr != nil {
+		vrt, err := pyr.withOverviews(ds)
+		if cerr := ds.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("reopen: %s", firstLine(cerr))
+		}
+		if err != nil {
+			return err
+		}
+		if ds, err = godal.Open(vrt); err != nil {
+			return fmt.Errorf("reopen with overviews: %s", firstLine(err))
 		}
 	}
 	out, err := ds.Translate(dst, []string{"-of", "COG",
-		"-co", "COMPRESS=DEFLATE", "-co", "BLOCKSIZE=512", "-co", "BIGTIFF=IF_SAFER", "-co", "NUM_THREADS=ALL_CPUS",
+		"-co", "COMPRESS=DEFLATE", "-co", "BLOCKSIZE=" + strconv.Itoa(OverviewBlock), "-co", "BIGTIFF=IF_SAFER", "-co", "NUM_THREADS=ALL_CPUS",
 		"-co", "OVERVIEW_RESAMPLING=" + ovr})
 	cerr := ds.Close()
 	if err != nil {
@@ -205,6 +270,10 @@ func (w *Writer) Close() error {
 	if w.ds != nil {
 		err = w.ds.Close()
 		w.ds = nil
+	}
+	if w.pyr != nil {
+		w.pyr.remove()
+		w.pyr = nil
 	}
 	if !w.done {
 		w.done = true
