@@ -607,3 +607,95 @@ func TestCloseWaitsForPredictionsInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamsMatchOneStream: running inference calls concurrently (each on
+// its own thread) changes nothing in the outputs: masks, probabilities and
+// counts are byte-identical to one stream, for single models and ensembles
+// and for batches of 1 and 2.
+func TestStreamsMatchOneStream(t *testing.T) {
+	jobs := concurrencyJobs(t)
+	ctx := context.Background()
+	single := []string{testModel("pointwise.onnx")}
+	ensemble := []string{testModel("pointwise.onnx"), testModel("pointwise_b.onnx")}
+	for _, tc := range []struct {
+		models         []string
+		batch, streams int
+	}{
+		{single, 1, 2},
+		{single, 2, 3},
+		{ensemble, 1, 2},
+	} {
+		one := newEngine(t, Options{Models: tc.models, Threads: 1, BatchSize: tc.batch})
+		e := newEngine(t, Options{Models: tc.models, Threads: tc.streams, Streams: tc.streams, BatchSize: tc.batch})
+		if e.streams != tc.streams {
+			t.Fatalf("engine runs %d streams, want %d", e.streams, tc.streams)
+		}
+		for _, j := range jobs {
+			name := fmt.Sprintf("%d models, batch %d, %d streams, %s", len(tc.models), tc.batch, tc.streams, j.name)
+			want, err := j.run(ctx, one)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got, err := j.run(ctx, e)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !bytes.Equal(got.Mask.Pix, want.Mask.Pix) || got.ClassCounts != want.ClassCounts || got.Skipped != want.Skipped {
+				t.Errorf("%s: mask or counts differ from one stream", name)
+			}
+			if want.Probabilities != nil && !sameBits(got.Probabilities.Pix, want.Probabilities.Pix) {
+				t.Errorf("%s: probabilities differ from one stream", name)
+			}
+		}
+	}
+}
+
+// sameBits reports whether a and b hold the same float32 bit patterns.
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestCancelWithStreams: cancelling while several inference calls are in
+// flight returns context.Canceled promptly, whichever stage notices first,
+// and leaves no output.
+func TestCancelWithStreams(t *testing.T) {
+	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx"), testModel("pointwise_b.onnx")}, Threads: 2, Streams: 2})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.tif")
+	if err := synth.New(synth.Options{Width: 700, Height: 600, Seed: 9, Bands: []string{"red", "green", "nir"}}).WriteGeoTIFF(in, synth.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []int{1, 5, 20} {
+		t.Run(strconv.Itoa(after), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out := filepath.Join(dir, fmt.Sprintf("m%d.tif", after))
+			req := Request{Output: out, PatchSize: 64, Overlap: 16, Progress: func(p Progress) {
+				if p.Done >= after {
+					cancel()
+				}
+			}}
+			done := make(chan error, 1)
+			go func() { _, err := e.PredictFile(ctx, []string{in}, req); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("error %v, want context.Canceled", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("prediction did not stop after cancel")
+			}
+			if left, _ := filepath.Glob(out + "*"); len(left) > 0 {
+				t.Errorf("files left: %v", left)
+			}
+		})
+	}
+}

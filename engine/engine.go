@@ -19,7 +19,7 @@ import (
 )
 
 // Options configure an Engine. The zero value runs the built-in default model
-// with one intra-op thread per core.
+// on every core, two inference calls at a time.
 type Options struct {
 	// Models are built-in model names or .onnx paths; several form an
 	// ensemble whose logits are averaged. Empty means models.Default.
@@ -28,8 +28,15 @@ type Options struct {
 	// $ONNXRUNTIME_LIB, beside the executable, third_party/onnxruntime and
 	// the system's library folders.
 	ORTLibrary string
-	// Threads is the number of intra-op threads per session; 0 = all cores.
+	// Threads is the number of threads inference runs on, in all; 0 = all
+	// cores.
 	Threads int
+	// Streams is the number of inference calls one prediction runs at
+	// once (at most Threads), each on Threads/Streams threads; 0 = 2.
+	// Two single-thread calls on two cores keep both busy through the
+	// model's serial stretches and the engine's own work, where one
+	// two-thread call leaves a core waiting.
+	Streams int
 	// BatchSize is the number of patches per inference call; 0 = 1.
 	BatchSize int
 	// MaxMemory bounds the working memory of one prediction in bytes; a
@@ -47,6 +54,7 @@ type Engine struct {
 	mu       sync.RWMutex
 	closed   bool
 	opts     Options
+	streams  int
 	models   []*Model
 	manifest *models.Manifest // of the first model; all share its contract
 	log      *slog.Logger
@@ -63,6 +71,10 @@ func New(opts Options) (*Engine, error) {
 	if opts.Threads <= 0 {
 		opts.Threads = runtime.NumCPU()
 	}
+	if opts.Streams <= 0 {
+		opts.Streams = min(2, opts.Threads)
+	}
+	opts.Streams = min(opts.Streams, opts.Threads)
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1
 	}
@@ -73,12 +85,12 @@ func New(opts Options) (*Engine, error) {
 	if len(refs) == 0 {
 		refs = []string{models.Default}
 	}
-	e := &Engine{opts: opts, log: opts.Logger, ortVer: ver}
+	e := &Engine{opts: opts, streams: opts.Streams, log: opts.Logger, ortVer: ver}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	for _, ref := range refs {
-		m, err := openModel(ref, ort.Options{Threads: opts.Threads})
+		m, err := openModel(ref, ort.Options{Threads: opts.Threads / opts.Streams})
 		if err != nil {
 			e.Close()
 			return nil, err

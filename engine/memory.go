@@ -25,9 +25,10 @@ func (e *Engine) workingMemory(p *Plan, req Request) int64 {
 		nrows := min(H, rows*H/Hp+2)
 		b += (C*4 + 1) * W * nrows // native rows read for resampling, reused
 	}
-	b += (K + 1) * 4 * Wp * rows            // accumulator
-	b += poolSize * n * (C + K) * 4 * P * P // batches
-	b += n * 64 * 4 * P * P                 // network activations (estimate)
+	b += (K + 1) * 4 * Wp * rows // accumulator
+	streams := int64(e.streams)
+	b += (streams + 2) * n * (C + K) * 4 * P * P // batches (see execute)
+	b += streams * n * 64 * 4 * P * P            // network activations (estimate)
 	perRow := W
 	if req.Confidence != NoConfidence {
 		perRow += 4 * K * W

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +22,35 @@ import (
 // coordinates) into dst.
 type source interface {
 	Read(dst *raster.Float32) error
+}
+
+// parallelSource is a source that can decode with several threads.
+type parallelSource interface {
+	ReadParallel(dst *raster.Float32, threads int) error
+}
+
+// readWith reads through src with the given number of threads where the
+// source can use them.
+func readWith(src source, dst *raster.Float32, threads int) error {
+	if ps, ok := src.(parallelSource); ok && threads > 1 {
+		return ps.ReadParallel(dst, threads)
+	}
+	return src.Read(dst)
+}
+
+// inBands runs f over n bands of the rows [a, b) at once, or over all of
+// them when n is 1 (f must only write its own rows).
+func inBands(a, b, n int, f func(a, b int)) {
+	if n <= 1 || b-a < 2*n {
+		f(a, b)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		lo, hi := a+(b-a)*i/n, a+(b-a)*(i+1)/n
+		wg.Go(func() { f(lo, hi) })
+	}
+	wg.Wait()
 }
 
 // strip is a band of rows at processing resolution, with the patches of one
@@ -123,18 +154,16 @@ type sink interface {
 }
 
 type run struct {
-	e        *Engine
-	p        *Plan
-	req      Request
-	src      source
-	sink     sink
-	C, K     int
-	res      *Result
-	inferDur time.Duration
-	nanOut   int // patch pixels for which a model produced NaN
+	e      *Engine
+	p      *Plan
+	req    Request
+	src    source
+	sink   sink
+	C, K   int
+	res    *Result
+	busy   busyClock
+	nanOut atomic.Int64 // patch pixels for which a model produced NaN
 }
-
-const poolSize = 3 // batches in flight between preprocessing and stitching
 
 func (r *run) execute(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
@@ -142,6 +171,9 @@ func (r *run) execute(ctx context.Context) error {
 	prepared := make(chan *batch, 1)
 	inferred := make(chan *batch, 1)
 	blocks := make(chan *block, 2)
+	// Batches in flight: one per stream, one being prepared, one being
+	// stitched.
+	poolSize := r.e.streams + 2
 	pool := make(chan *batch, poolSize)
 	P := r.p.Patch
 	n := r.e.opts.BatchSize
@@ -205,6 +237,13 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 	var natOK []bool
 	nativeDone := 0
 	for k, y0 := range p.grid.Ys {
+		// The model waits for the first strip with nothing else to do:
+		// decode and resample it on every core. Later strips are read
+		// while the model runs on all of them.
+		threads := 1
+		if k == 0 {
+			threads = runtime.GOMAXPROCS(0)
+		}
 		a, b := y0, min(Hp, y0+P+L)
 		st, err := sp.get(ctx, a, b)
 		if err != nil {
@@ -228,11 +267,14 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 			rows := image.Rect(0, from, W, b)
 			dst, dv := st.buf.SubImage(rows), st.valid.SubImage(rows)
 			if !p.Resampled() {
-				if err := r.src.Read(dst); err != nil {
+				if err := readWith(r.src, dst, threads); err != nil {
 					sp.release(st)
 					return err
 				}
-				preprocess.Valid(dv, dst, p.NoData)
+				inBands(from, b, threads, func(a, b int) {
+					rows := image.Rect(0, a, W, b)
+					preprocess.Valid(dv.SubImage(rows), dst.SubImage(rows), p.NoData)
+				})
 				st.end.native = cloneMask(dv)
 				nativeDone = b
 			} else {
@@ -244,12 +286,18 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 				}
 				nb32 := &raster.Float32{Pix: nat[:r.C*n], C: r.C, Stride: nr.Dx(), PlaneStride: n, Rect: nr}
 				nv := &raster.Mask{Pix: natOK[:n], Stride: nr.Dx(), Rect: nr}
-				if err := r.src.Read(nb32); err != nil {
+				if err := readWith(r.src, nb32, threads); err != nil {
 					sp.release(st)
 					return err
 				}
-				preprocess.Valid(nv, nb32, p.NoData)
-				preprocess.Area(dst, dv, nb32, nv, sx, sy, p.Size)
+				inBands(na, nb, threads, func(a, b int) {
+					rows := image.Rect(0, a, p.Size.X, b)
+					preprocess.Valid(nv.SubImage(rows), nb32.SubImage(rows), p.NoData)
+				})
+				inBands(from, b, threads, func(a, b int) {
+					rows := image.Rect(0, a, W, b)
+					preprocess.Area(dst.SubImage(rows), dv.SubImage(rows), nb32, nv, sx, sy, p.Size)
+				})
 				if nb > nativeDone {
 					st.end.native = cloneMask(nv.SubImage(image.Rect(0, max(na, nativeDone), p.Size.X, nb)))
 					nativeDone = nb
@@ -333,56 +381,167 @@ func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, 
 
 // infer runs every model on each batch and leaves the ensemble's mean
 // logits in batch.scores (see sanitize for models that output
-// probabilities).
+// probabilities). With several streams, batches run concurrently and leave
+// in the order they came, so the stitcher sees each strip's patches before
+// its end mark.
 func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) error {
-	P := int64(r.p.Patch)
-	var tmp []float32
-	for b := range in {
-		if b.mark == nil {
-			n := int64(len(b.rects))
-			if fb := r.e.fixedBatch(); fb > 0 {
-				n = int64(fb)
+	streams := r.e.streams
+	if streams <= 1 {
+		var tmp []float32
+		for b := range in {
+			if err := r.runBatch(ctx, b, &tmp); err != nil {
+				return err
 			}
-			inShape := [4]int64{n, int64(r.C), P, P}
-			outShape := [4]int64{n, int64(r.K), P, P}
-			m := int(n) * r.K * int(P*P)
-			scores := b.scores[:m]
-			for i, mod := range r.e.models {
-				dst := scores
-				if i > 0 {
-					if len(tmp) < m {
-						tmp = make([]float32, m)
-					}
-					dst = tmp[:m]
-				}
-				t0 := time.Now()
-				err := mod.sess.Run(b.input[:int(n)*r.C*int(P*P)], inShape, dst, outShape)
-				r.inferDur += time.Since(t0)
-				if err != nil {
-					return fmt.Errorf("%s: %w", mod.Name, err)
-				}
-				r.nanOut += sanitize(dst, int(n), r.K, int(P*P), mod.Manifest.Output == models.Probabilities)
-				if i > 0 {
-					for j, v := range dst {
-						scores[j] += v
-					}
-				}
+			if err := send(ctx, out, b); err != nil {
+				return err
 			}
-			if k := len(r.e.models); k > 1 {
-				inv := 1 / float32(k)
-				for j := range scores {
-					scores[j] *= inv
-				}
+		}
+		return nil
+	}
+	type job struct {
+		b    *batch
+		done chan error
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	jobs := make(chan job)
+	// Batches in flight, oldest first. Room for more than the pool's
+	// batches, so that end marks between them never hold a stream back.
+	order := make(chan job, streams+8)
+	for range streams {
+		g.Go(func() error {
+			var tmp []float32
+			for j := range jobs {
+				j.done <- r.runBatch(ctx, j.b, &tmp)
 			}
-			if err := ctx.Err(); err != nil {
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		defer close(order)
+		for {
+			// Not a plain range: when a stream fails, the batches still
+			// coming would wait for a pool that the stitcher no longer
+			// refills.
+			var b *batch
+			select {
+			case bb, ok := <-in:
+				if !ok {
+					return nil
+				}
+				b = bb
+			case <-ctx.Done():
 				return context.Cause(ctx)
 			}
+			j := job{b, make(chan error, 1)}
+			if err := send(ctx, order, j); err != nil {
+				return err
+			}
+			if b.mark != nil {
+				j.done <- nil
+				continue
+			}
+			if err := send(ctx, jobs, j); err != nil {
+				return err
+			}
 		}
-		if err := send(ctx, out, b); err != nil {
-			return err
+	})
+	g.Go(func() error {
+		for j := range order {
+			var err error
+			select {
+			case err = <-j.done:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			if err != nil {
+				return err
+			}
+			if err := send(ctx, out, j.b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// runBatch runs the models on one batch (end marks pass through); tmp is
+// the caller's scratch for the second and later ensemble members.
+func (r *run) runBatch(ctx context.Context, b *batch, tmp *[]float32) error {
+	if b.mark != nil {
+		return nil
+	}
+	P := int64(r.p.Patch)
+	n := int64(len(b.rects))
+	if fb := r.e.fixedBatch(); fb > 0 {
+		n = int64(fb)
+	}
+	inShape := [4]int64{n, int64(r.C), P, P}
+	outShape := [4]int64{n, int64(r.K), P, P}
+	m := int(n) * r.K * int(P*P)
+	scores := b.scores[:m]
+	for i, mod := range r.e.models {
+		dst := scores
+		if i > 0 {
+			if len(*tmp) < m {
+				*tmp = make([]float32, m)
+			}
+			dst = (*tmp)[:m]
+		}
+		t0 := r.busy.start()
+		err := mod.sess.Run(b.input[:int(n)*r.C*int(P*P)], inShape, dst, outShape)
+		r.busy.stop(t0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", mod.Name, err)
+		}
+		r.nanOut.Add(int64(sanitize(dst, int(n), r.K, int(P*P), mod.Manifest.Output == models.Probabilities)))
+		if i > 0 {
+			for j, v := range dst {
+				scores[j] += v
+			}
 		}
 	}
+	if k := len(r.e.models); k > 1 {
+		inv := 1 / float32(k)
+		for j := range scores {
+			scores[j] *= inv
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
 	return nil
+}
+
+// busyClock measures the wall time during which at least one inference
+// call is running: with concurrent streams, the time the model alone would
+// have needed on the same patches, which the engine's time is compared to.
+type busyClock struct {
+	mu     sync.Mutex
+	active int
+	since  time.Time
+	total  time.Duration
+}
+
+func (c *busyClock) start() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if c.active == 0 {
+		c.since = now
+	}
+	c.active++
+	return now
+}
+
+func (c *busyClock) stop(time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.active--
+	if c.active == 0 {
+		c.total += time.Since(c.since)
+	}
 }
 
 // stitch blends patch logits, finalises rows, brings them back to the

@@ -266,12 +266,12 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 	if err := r.sink.commit(); err != nil {
 		return nil, err
 	}
-	res.InferTime = r.inferDur
+	res.InferTime = r.busy.total
 	if res.ClassCounts[255] == int64(p.Size.X)*int64(p.Size.Y) {
 		res.Warnings = append(res.Warnings, "the scene has no valid pixel: the mask is all nodata")
 	}
-	if r.nanOut > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the model produced NaN for %d patch pixels; they are marked nodata", r.nanOut))
+	if n := r.nanOut.Load(); n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the model produced NaN for %d patch pixels; they are marked nodata", n))
 	}
 	if res.Uncovered > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d valid pixels were not covered by any patch and are marked nodata", res.Uncovered))

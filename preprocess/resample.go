@@ -67,6 +67,11 @@ func Area(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, srcVa
 			return
 		}
 	}
+	areaTapped(dst, dstValid, src, srcValid, sx, sy, srcN)
+}
+
+// areaTapped is Area for any factors, through per-axis tap lists.
+func areaTapped(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, srcValid *raster.Mask, sx, sy float64, srcN image.Point) {
 	xt := areaTaps(dst.Rect.Min.X, dst.Rect.Max.X, sx, srcN.X)
 	yt := areaTaps(dst.Rect.Min.Y, dst.Rect.Max.Y, sy, srcN.Y)
 	acc := make([]float64, dst.C)
@@ -110,6 +115,10 @@ func Area(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, srcVa
 // inside src: row-wise sums of k x k blocks over valid pixels, added in the
 // general path's order with the same unit weights, so the results are equal.
 func areaInt(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, srcValid *raster.Mask, k int) {
+	if k == 2 {
+		area2(dst, dstValid, src, srcValid)
+		return
+	}
 	w := dst.Rect.Dx()
 	off := dst.Rect.Min.X*k - src.Rect.Min.X
 	n := make([]int32, w)
@@ -156,6 +165,49 @@ func areaInt(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, sr
 				} else {
 					out[dx] = 0
 				}
+			}
+		}
+	}
+}
+
+// area2 is areaInt for k = 2 (20 m processing of 10 m scenes, the common
+// case), unrolled: each 2 x 2 block is summed in the same order.
+func area2(dst *raster.Float32, dstValid *raster.Mask, src *raster.Float32, srcValid *raster.Mask) {
+	w := dst.Rect.Dx()
+	off := dst.Rect.Min.X*2 - src.Rect.Min.X
+	n := make([]uint8, w)
+	for y := dst.Rect.Min.Y; y < dst.Rect.Max.Y; y++ {
+		v0 := srcValid.Row(2 * y)[off : off+2*w]
+		v1 := srcValid.Row(2*y + 1)[off : off+2*w]
+		vrow := dstValid.SubImage(image.Rect(dst.Rect.Min.X, y, dst.Rect.Max.X, y+1)).Row(y)[:w]
+		for dx := range n {
+			c := b2u(v0[2*dx]) + b2u(v0[2*dx+1]) + b2u(v1[2*dx]) + b2u(v1[2*dx+1])
+			n[dx] = c
+			vrow[dx] = c > 0
+		}
+		for c := 0; c < dst.C; c++ {
+			p0 := src.Row(c, 2*y)[off : off+2*w]
+			p1 := src.Row(c, 2*y+1)[off : off+2*w]
+			out := dst.Row(c, y)[:w]
+			for dx, cnt := range n {
+				if cnt == 0 {
+					out[dx] = 0
+					continue
+				}
+				var s float64
+				if v0[2*dx] {
+					s += float64(p0[2*dx])
+				}
+				if v0[2*dx+1] {
+					s += float64(p0[2*dx+1])
+				}
+				if v1[2*dx] {
+					s += float64(p1[2*dx])
+				}
+				if v1[2*dx+1] {
+					s += float64(p1[2*dx+1])
+				}
+				out[dx] = float32(s / float64(cnt))
 			}
 		}
 	}

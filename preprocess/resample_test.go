@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/omnimask/omnimask/raster"
@@ -433,5 +434,56 @@ func TestAreaLargerSourceMask(t *testing.T) {
 		if dst.Pix[i] != want.Pix[i] || dv.Pix[i] != wantV.Pix[i] {
 			t.Fatalf("with the scene mask: %v %v, with the view's mask: %v %v", dst.Pix, dv.Pix, want.Pix, wantV.Pix)
 		}
+	}
+}
+
+// TestAreaIntegerPaths: the integer-factor paths (k = 2 unrolled, k = 3, 4
+// general) give exactly what the tap-list path gives, invalid pixels and
+// NaN values included, on a window that does not start at the origin.
+func TestAreaIntegerPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []int{2, 3, 4} {
+		t.Run(fmt.Sprintf("k=%d", k), func(t *testing.T) {
+			full := image.Rect(0, 0, 40*k, 30*k)
+			src := raster.NewFloat32(3, full)
+			for i := range src.Pix {
+				src.Pix[i] = float32(rng.NormFloat64()*1000 + 3000)
+				if rng.IntN(20) == 0 {
+					src.Pix[i] = float32(math.NaN())
+				}
+			}
+			valid := raster.NewMask(full)
+			Valid(valid, src, raster.NoDataValue(0))
+			for i := range valid.Pix {
+				if rng.IntN(4) == 0 { // blocks partly invalid
+					valid.Pix[i] = false
+				}
+			}
+			dr := image.Rect(3, 2, 37, 29)
+			in := image.Rect(dr.Min.X*k, dr.Min.Y*k, dr.Max.X*k, dr.Max.Y*k)
+			for y := in.Min.Y + k; y < in.Min.Y+3*k; y++ { // and wholly
+				for x := in.Min.X + k; x < in.Min.X+5*k; x++ {
+					valid.Row(y)[x] = false
+				}
+			}
+			sub, subValid := src.SubImage(in), valid.SubImage(in)
+			fast, fastValid := raster.NewFloat32(3, dr), raster.NewMask(dr)
+			Area(fast, fastValid, sub, subValid, float64(k), float64(k), full.Size())
+			want, wantValid := raster.NewFloat32(3, dr), raster.NewMask(dr)
+			areaTapped(want, wantValid, sub, subValid, float64(k), float64(k), full.Size())
+			for c := 0; c < 3; c++ {
+				for y := dr.Min.Y; y < dr.Max.Y; y++ {
+					for x := dr.Min.X; x < dr.Max.X; x++ {
+						a, b := fast.At(c, x, y), want.At(c, x, y)
+						if math.Float32bits(a) != math.Float32bits(b) || fastValid.Valid(x, y) != wantValid.Valid(x, y) {
+							t.Fatalf("(%d, %d, %d): %v valid %v, tap path %v valid %v", c, x, y, a, fastValid.Valid(x, y), b, wantValid.Valid(x, y))
+						}
+					}
+				}
+			}
+			if n := wantValid.Count(); n == 0 || n == dr.Dx()*dr.Dy() {
+				t.Fatalf("%d valid destination pixels: the case should mix valid and invalid", n)
+			}
+		})
 	}
 }

@@ -53,6 +53,7 @@ type engineFlags struct {
 	models    listFlag
 	ortLib    string
 	threads   int
+	streams   int
 	batchSize int
 	quiet     bool
 	verbose   bool
@@ -61,7 +62,8 @@ type engineFlags struct {
 func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
-	fs.IntVar(&f.threads, "threads", 0, "ONNX Runtime intra-op threads (default: all cores)")
+	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all (default: all cores)")
+	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads (default 2)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call (default 1)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
@@ -69,7 +71,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 
 func (f *engineFlags) options(stderr io.Writer) engine.Options {
 	return engine.Options{Models: f.models, ORTLibrary: f.ortLib, Threads: f.threads,
-		BatchSize: f.batchSize, Logger: f.logger(stderr)}
+		Streams: f.streams, BatchSize: f.batchSize, Logger: f.logger(stderr)}
 }
 
 func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {

@@ -283,7 +283,11 @@ func (s *Scene) Selected() []Band {
 
 // Read reads the selected bands over dst.Rect (scene pixel coordinates) into
 // dst as float32, one channel per selected band.
-func (s *Scene) Read(dst *raster.Float32) error {
+func (s *Scene) Read(dst *raster.Float32) error { return s.ReadParallel(dst, 1) }
+
+// ReadParallel is Read with GDAL decoding blocks on up to threads threads
+// (for the formats whose drivers can, such as compressed GeoTIFF).
+func (s *Scene) ReadParallel(dst *raster.Float32, threads int) error {
 	if dst.C != len(s.sel) {
 		return fmt.Errorf("gdalio: reading %d channels, %d bands selected", dst.C, len(s.sel))
 	}
@@ -295,7 +299,11 @@ func (s *Scene) Read(dst *raster.Float32) error {
 		b := s.Bands[j]
 		band := s.ds[b.File].Bands()[b.Index-1]
 		off := dst.PixOffset(c, r.Min.X, r.Min.Y)
-		err := band.Read(r.Min.X, r.Min.Y, dst.Pix[off:], r.Dx(), r.Dy(), godal.LineStride(dst.Stride))
+		opts := []godal.BandIOOption{godal.LineStride(dst.Stride)}
+		if threads > 1 {
+			opts = append(opts, godal.ConfigOption("GDAL_NUM_THREADS="+strconv.Itoa(threads)))
+		}
+		err := band.Read(r.Min.X, r.Min.Y, dst.Pix[off:], r.Dx(), r.Dy(), opts...)
 		if err != nil {
 			return fmt.Errorf("%s: reading band %d rows %d-%d: %s", s.Paths[b.File], b.Index, r.Min.Y, r.Max.Y-1, firstLine(err))
 		}
