@@ -20,9 +20,12 @@ func Valid(dst *raster.Mask, m *raster.Float32, nodata raster.NoData) int {
 	checkND := nodata.Set && !math.IsNaN(nodata.Value) && m.C > 0
 	// Per pixel: bit 0 set = some channel is not finite, bit 1 set = some
 	// channel differs from nodata. Built channel by channel, branch-free.
-	flags := make([]uint8, w)
 	n := 0
 	dst = dst.SubImage(m.Rect)
+	if m.C == 3 {
+		return valid3(dst, m, nd, checkND)
+	}
+	flags := make([]uint8, w)
 	for y := m.Rect.Min.Y; y < m.Rect.Max.Y; y++ {
 		clear(flags)
 		for c := 0; c < m.C; c++ {
@@ -38,6 +41,27 @@ func Valid(dst *raster.Mask, m *raster.Float32, nodata raster.NoData) int {
 			ok := f&1 == 0 && (!checkND || f&2 != 0)
 			row[x] = ok
 			n += int(b2u(ok))
+		}
+	}
+	return n
+}
+
+// valid3 is Valid for three channels (the usual model input) in one pass
+// over the pixels.
+func valid3(dst *raster.Mask, m *raster.Float32, nd float32, checkND bool) int {
+	const exp = 0x7f800000 // NaN, +Inf and -Inf: all exponent bits set
+	w := m.Rect.Dx()
+	ck := b2u(checkND)
+	n := 0
+	for y := m.Rect.Min.Y; y < m.Rect.Max.Y; y++ {
+		r0, r1, r2 := m.Row(0, y)[:w], m.Row(1, y)[:w], m.Row(2, y)[:w]
+		row := dst.Row(y)[:w]
+		for x := range row {
+			a, b, c := r0[x], r1[x], r2[x]
+			bad := b2u(math.Float32bits(a)&exp == exp) | b2u(math.Float32bits(b)&exp == exp) | b2u(math.Float32bits(c)&exp == exp)
+			bad |= b2u(a == nd) & b2u(b == nd) & b2u(c == nd) & ck
+			row[x] = bad == 0
+			n += int(1 - bad)
 		}
 	}
 	return n

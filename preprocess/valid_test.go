@@ -121,42 +121,45 @@ func TestValid(t *testing.T) {
 func TestValidRandomAgainstReference(t *testing.T) {
 	g := lcg(1)
 	r := image.Rect(3, 5, 3+17, 5+11)
+	// 3 channels take the one-pass path, others the general one.
 	for _, nd := range []raster.NoData{{}, raster.NoDataValue(0), raster.NoDataValue(math.NaN())} {
-		m := raster.NewFloat32(3, r)
-		for i := range m.Pix {
-			switch u := g.float(); {
-			case u < 0.3:
-				m.Pix[i] = 0
-			case u < 0.33:
-				m.Pix[i] = nan32
-			case u < 0.35:
-				m.Pix[i] = -inf32
-			default:
-				m.Pix[i] = float32(u)
-			}
-		}
-		// Make whole-pixel nodata common enough to matter.
-		for y := r.Min.Y; y < r.Max.Y; y += 2 {
-			for c := 0; c < 3; c++ {
-				m.Set(c, r.Min.X+y%5, y, 0)
-			}
-		}
-		dst := raster.NewMask(r)
-		n := Valid(dst, m, nd)
-		want := 0
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				w := refValid(m, nd, x, y)
-				if dst.Valid(x, y) != w {
-					t.Fatalf("nodata %+v: (%d, %d) valid = %v, want %v", nd, x, y, dst.Valid(x, y), w)
-				}
-				if w {
-					want++
+		for _, channels := range []int{2, 3, 4} {
+			m := raster.NewFloat32(channels, r)
+			for i := range m.Pix {
+				switch u := g.float(); {
+				case u < 0.3:
+					m.Pix[i] = 0
+				case u < 0.33:
+					m.Pix[i] = nan32
+				case u < 0.35:
+					m.Pix[i] = -inf32
+				default:
+					m.Pix[i] = float32(u)
 				}
 			}
-		}
-		if n != want || dst.Count() != want {
-			t.Errorf("nodata %+v: Valid returned %d, mask counts %d, want %d", nd, n, dst.Count(), want)
+			// Make whole-pixel nodata common enough to matter.
+			for y := r.Min.Y; y < r.Max.Y; y += 2 {
+				for c := 0; c < channels; c++ {
+					m.Set(c, r.Min.X+y%5, y, 0)
+				}
+			}
+			dst := raster.NewMask(r)
+			n := Valid(dst, m, nd)
+			want := 0
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					w := refValid(m, nd, x, y)
+					if dst.Valid(x, y) != w {
+						t.Fatalf("nodata %+v, %d channels: (%d, %d) valid = %v, want %v", nd, channels, x, y, dst.Valid(x, y), w)
+					}
+					if w {
+						want++
+					}
+				}
+			}
+			if n != want || dst.Count() != want {
+				t.Errorf("nodata %+v, %d channels: Valid returned %d, mask counts %d, want %d", nd, channels, n, dst.Count(), want)
+			}
 		}
 	}
 }
