@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -340,5 +341,24 @@ func TestMaskIndependentOfConfidence(t *testing.T) {
 				t.Fatalf("class counts %v vs %v", plain.ClassCounts, conf.ClassCounts)
 			}
 		})
+	}
+}
+
+// TestPlanRefusesHugeSizeBeforeAllocating: a header declaring billions of
+// columns is refused by the memory estimate before the grid lists its
+// patch origins (which took 1 GiB and 2 s for 2e9 columns).
+func TestPlanRefusesHugeSizeBeforeAllocating(t *testing.T) {
+	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	info := sceneInfo{name: "wide.vrt", size: image.Pt(2_000_000_000, 64), geo: raster.Geo{Transform: raster.Identity},
+		names: []string{"red", "green", "nir"}}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := e.plan(info, Request{Resolution: 10, PatchSize: 32})
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "working memory") {
+		t.Fatalf("err = %v, want the working-memory refusal", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Errorf("planning allocated %d bytes before refusing", got)
 	}
 }

@@ -145,15 +145,18 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
-	p.grid, err = tiling.NewGrid(p.ProcSize, p.Patch, p.Overlap)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name, err)
-	}
-	p.Patches = p.grid.Len()
+	// The estimate needs only the patch size, so it is checked before the
+	// grid's origins are listed: a declared width of billions of pixels
+	// must fail here, not after allocating their origins.
 	p.Memory = e.workingMemory(p, req)
 	if lim := e.memoryLimit(); p.Memory > lim {
 		return nil, fmt.Errorf("%s: %dx%d pixels need about %s of working memory, above the limit of %s (Options.MaxMemory; a smaller --patch-size or writing to a file needs less)",
 			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim))
 	}
+	p.grid, err = tiling.NewGrid(p.ProcSize, p.Patch, p.Overlap)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	p.Patches = p.grid.Len()
 	return p, nil
 }

@@ -98,6 +98,6 @@ type Result struct {
 	Skipped     int // patches skipped as all nodata
 	Uncovered   int64
 	Elapsed     time.Duration
-	InferTime   time.Duration // time spent inside ONNX Runtime
+	InferTime   time.Duration // wall time during which at least one inference call ran
 	Warnings    []string
 }
