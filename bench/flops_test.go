@@ -33,7 +33,7 @@ func BenchmarkAttainable(b *testing.B) {
 		{"streams", 1, cores},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			s, err := ort.Open(data, ort.Options{Threads: c.threads})
+			s, err := ort.Open(data, nil, ort.Options{Threads: c.threads})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -54,7 +54,7 @@ func BenchmarkSession(b *testing.B) {
 			if c.int8 {
 				d = int8
 			}
-			s, err := ort.Open(d, c.opts)
+			s, err := ort.Open(d, nil, c.opts)
 			if err != nil {
 				b.Fatal(err)
 			}

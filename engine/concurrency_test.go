@@ -86,7 +86,7 @@ func (j concurrentJob) run(ctx context.Context, e *Engine) (*Result, error) {
 }
 
 func TestConcurrentPredictionsMatchSequential(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1, BatchSize: 2})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1, BatchSize: 2})
 	jobs := concurrencyJobs(t)
 	ctx := context.Background()
 	want := make([]*Result, len(jobs))
@@ -154,7 +154,7 @@ func TestConcurrentPredictionsMatchSequential(t *testing.T) {
 // Writing files concurrently: each goroutine writes its own mask; the files
 // match the in-memory masks of the same requests.
 func TestConcurrentPredictFileOutputs(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	jobs := concurrencyJobs(t)
 	out := t.TempDir()
 	ctx := context.Background()
@@ -486,6 +486,7 @@ func TestNoLeaksOver20Engines(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20 engines are too slow for -short")
 	}
+	requireORT(t)
 	sc := synthScene(96, 96, 1)
 	cycle := func() {
 		e, err := New(Options{Models: []string{testModel("pointwise.onnx"), testModel("pointwise_b.onnx")}, Threads: 2})
@@ -528,10 +529,7 @@ func TestNoLeaksOver20Engines(t *testing.T) {
 // TestCloseWaitsForPredictionsInFlight).
 func TestCloseWhilePredicting(t *testing.T) {
 	sc := synthScene(400, 400, 2)
-	e, err := New(Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	started := make(chan struct{})
 	var once sync.Once
 	errs := make(chan error, 4)
@@ -555,7 +553,7 @@ func TestCloseWhilePredicting(t *testing.T) {
 			t.Fatal("a prediction hangs after Close")
 		}
 	}
-	_, err = e.Predict(context.Background(), sc, Request{})
+	_, err := e.Predict(context.Background(), sc, Request{})
 	if err == nil {
 		t.Fatal("a closed engine predicted")
 	}
@@ -581,10 +579,7 @@ var raceEnabled = func() bool {
 // finish normally, only later ones fail.
 func TestCloseWaitsForPredictionsInFlight(t *testing.T) {
 	sc := synthScene(300, 300, 2)
-	e, err := New(Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	var started sync.WaitGroup // both predictions under way
 	started.Add(2)
 	errs := make(chan error, 2)
@@ -625,10 +620,10 @@ func TestStreamsMatchOneStream(t *testing.T) {
 		{single, 2, 3},
 		{ensemble, 1, 2},
 	} {
-		one := newEngine(t, Options{Models: tc.models, Threads: 1, BatchSize: tc.batch})
-		e := newEngine(t, Options{Models: tc.models, Threads: tc.streams, Streams: tc.streams, BatchSize: tc.batch})
-		if e.streams != tc.streams {
-			t.Fatalf("engine runs %d streams, want %d", e.streams, tc.streams)
+		one := fakeEngine(t, Options{Models: tc.models, Threads: 1, BatchSize: tc.batch})
+		e := fakeEngine(t, Options{Models: tc.models, Threads: tc.streams, Streams: tc.streams, BatchSize: tc.batch})
+		if e.opts.Streams != tc.streams {
+			t.Fatalf("engine runs %d streams, want %d", e.opts.Streams, tc.streams)
 		}
 		for _, j := range jobs {
 			name := fmt.Sprintf("%d models, batch %d, %d streams, %s", len(tc.models), tc.batch, tc.streams, j.name)
@@ -667,7 +662,7 @@ func sameBits(a, b []float32) bool {
 // flight returns context.Canceled promptly, whichever stage notices first,
 // and leaves no output.
 func TestCancelWithStreams(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx"), testModel("pointwise_b.onnx")}, Threads: 2, Streams: 2})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx"), testModel("pointwise_b.onnx")}, Threads: 2, Streams: 2})
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.tif")
 	if err := synth.New(synth.Options{Width: 700, Height: 600, Seed: 9, Bands: []string{"red", "green", "nir"}}).WriteGeoTIFF(in, synth.FileOptions{}); err != nil {

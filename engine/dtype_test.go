@@ -16,7 +16,7 @@ import (
 func TestScaleAndTypeInvariance(t *testing.T) {
 	dir := t.TempDir()
 	g := synth.New(synth.Options{Width: 160, Height: 140, Seed: 17, NoDataCorners: true})
-	e := newEngine(t, Options{Models: []string{testModel("pointwise_zscore.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise_zscore.onnx")}})
 	tests := []struct {
 		name string
 		fo   synth.FileOptions

@@ -54,9 +54,9 @@ type Engine struct {
 	mu       sync.RWMutex
 	closed   bool
 	opts     Options
-	streams  int
-	models   []*Model
+	models   []*model
 	manifest *models.Manifest // of the first model; all share its contract
+	limits   limits
 	log      *slog.Logger
 	ortVer   string
 }
@@ -68,78 +68,97 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	gdalio.Register()
-	if opts.Threads <= 0 {
-		opts.Threads = runtime.NumCPU()
-	}
-	if opts.Streams <= 0 {
-		opts.Streams = min(2, opts.Threads)
-	}
-	opts.Streams = min(opts.Streams, opts.Threads)
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = 1
-	}
-	if opts.BatchSize > 256 {
-		return nil, fmt.Errorf("engine: batch size %d > 256", opts.BatchSize)
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	refs := opts.Models
 	if len(refs) == 0 {
 		refs = []string{models.Default}
 	}
-	e := &Engine{opts: opts, streams: opts.Streams, log: opts.Logger, ortVer: ver}
+	var mods []*model
+	for _, ref := range refs {
+		m, err := openModel(ref, ort.Options{Threads: opts.Threads / opts.Streams})
+		if err == nil && len(mods) > 0 {
+			if err = sameContract(mods[0].manifest, m.manifest); err != nil {
+				m.run.Close()
+				err = fmt.Errorf("engine: %s cannot join an ensemble with %s: %v", ref, mods[0].name, err)
+			}
+		}
+		if err != nil {
+			closeModels(mods)
+			return nil, err
+		}
+		mods = append(mods, m)
+	}
+	e, err := assemble(opts, mods)
+	if err != nil {
+		return nil, err
+	}
+	e.ortVer = ver
+	return e, nil
+}
+
+// withDefaults fills in the zero fields of Options and checks the others.
+func (o Options) withDefaults() (Options, error) {
+	if o.Threads <= 0 {
+		o.Threads = runtime.NumCPU()
+	}
+	if o.Streams <= 0 {
+		o.Streams = min(2, o.Threads)
+	}
+	o.Streams = min(o.Streams, o.Threads)
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1
+	}
+	if o.BatchSize > 256 {
+		return o, fmt.Errorf("engine: batch size %d > 256", o.BatchSize)
+	}
+	return o, nil
+}
+
+// assemble builds an Engine on loaded models (which it closes on error);
+// opts must have its defaults filled in.
+func assemble(opts Options, mods []*model) (*Engine, error) {
+	e := &Engine{opts: opts, models: mods, manifest: mods[0].manifest, log: opts.Logger}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	for _, ref := range refs {
-		m, err := openModel(ref, ort.Options{Threads: opts.Threads / opts.Streams})
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
-		if len(e.models) > 0 {
-			if err := sameContract(e.models[0].Manifest, m.Manifest); err != nil {
-				m.sess.Close()
-				e.Close()
-				return nil, fmt.Errorf("engine: %s cannot join an ensemble with %s: %v", ref, e.models[0].Name, err)
-			}
-		}
-		e.models = append(e.models, m)
-	}
-	e.manifest = e.models[0].Manifest
-	for _, m := range e.models {
+	for _, m := range mods {
 		if err := checkFixedShapes(m, opts.BatchSize); err != nil {
 			e.Close()
 			return nil, err
 		}
 	}
+	e.limits = limits{batch: opts.BatchSize, streams: opts.Streams, maxMemory: opts.MaxMemory}
+	for _, m := range mods {
+		if n := m.input[0]; n > 0 && e.limits.fixedBatch == 0 {
+			e.limits.fixedBatch = int(n)
+		}
+		if h := m.input[2]; h > 0 && e.limits.fixedPatch == 0 {
+			e.limits.fixedPatch = int(h)
+		}
+	}
+	if e.limits.maxMemory <= 0 {
+		e.limits.maxMemory = defaultMemoryLimit()
+	}
 	return e, nil
 }
 
+func closeModels(mods []*model) error {
+	var errs []error
+	for _, m := range mods {
+		errs = append(errs, m.run.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // checkFixedShapes rejects batch sizes a fixed-shape graph cannot take.
-func checkFixedShapes(m *Model, batch int) error {
-	if n := m.sess.In.Shape[0]; n > 0 && int(n) != batch && n != 1 {
-		return fmt.Errorf("engine: %s has a fixed batch of %d, batch size is %d", m.Name, n, batch)
+func checkFixedShapes(m *model, batch int) error {
+	if n := m.input[0]; n > 0 && int(n) != batch && n != 1 {
+		return fmt.Errorf("engine: %s has a fixed batch of %d, batch size is %d", m.name, n, batch)
 	}
 	return nil
-}
-
-// fixedBatch returns the largest batch every model accepts (0 = any).
-func (e *Engine) fixedBatch() int {
-	for _, m := range e.models {
-		if n := m.sess.In.Shape[0]; n > 0 {
-			return int(n)
-		}
-	}
-	return 0
-}
-
-// fixedPatch returns the patch size a fixed-shape graph requires (0 = any).
-func (e *Engine) fixedPatch() int {
-	for _, m := range e.models {
-		if h := m.sess.In.Shape[2]; h > 0 {
-			return int(h)
-		}
-	}
-	return 0
 }
 
 // Manifest returns the contract of the engine's models (the first model's
@@ -150,7 +169,7 @@ func (e *Engine) Manifest() *models.Manifest { return e.manifest }
 func (e *Engine) Models() []string {
 	var n []string
 	for _, m := range e.models {
-		n = append(n, m.Name)
+		n = append(n, m.name)
 	}
 	return slices.Clip(n)
 }
@@ -181,9 +200,5 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
-	var errs []error
-	for _, m := range e.models {
-		errs = append(errs, m.sess.Close())
-	}
-	return errors.Join(errs...)
+	return closeModels(e.models)
 }

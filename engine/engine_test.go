@@ -20,8 +20,11 @@ var (
 
 func testModel(name string) string { return filepath.Join("..", "testdata", "models", name) }
 
+// newEngine is an Engine on real models through ONNX Runtime (skipped
+// without the library); pipeline tests use fakeEngine.
 func newEngine(t testing.TB, opts Options) *Engine {
 	t.Helper()
+	requireORT(t)
 	e, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +52,15 @@ func pointwiseClass(x [3]float32) (class uint8, tie bool) {
 }
 
 func TestPredictPointwiseExact(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, BatchSize: 3})
+	t.Run("fake", func(t *testing.T) {
+		testPointwiseExact(t, fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, BatchSize: 3}))
+	})
+	t.Run("onnxruntime", func(t *testing.T) {
+		testPointwiseExact(t, newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, BatchSize: 3}))
+	})
+}
+
+func testPointwiseExact(t *testing.T, e *Engine) {
 	g := synth.New(synth.Options{Width: 203, Height: 157, Seed: 3, NoDataCorners: true})
 	bands, _ := g.Scene(1, 0)
 	sc := &Scene{Bands: bands, Names: []string{"red", "green", "nir"}, Geo: g.Geo(), NoData: raster.NoDataValue(0)}
@@ -91,7 +102,7 @@ func TestPredictPointwiseExact(t *testing.T) {
 }
 
 func TestPredictResampledAligns(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	g := synth.New(synth.Options{Width: 300, Height: 200, Seed: 5, ResolutionM: 5})
 	bands, _ := g.Scene(1, 0)
 	sc := &Scene{Bands: bands, Names: []string{"red", "green", "nir"}, Geo: g.Geo()}

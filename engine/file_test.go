@@ -44,7 +44,7 @@ func listDir(t testing.TB, dir string) []string {
 func TestPredictFileWritesGeoreferencedCOG(t *testing.T) {
 	dir := t.TempDir()
 	scene, g := writeScene(t, dir, 700, 600, 10)
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	out := filepath.Join(dir, "mask.tif")
 	res, err := e.PredictFile(context.Background(), []string{scene}, Request{Output: out, Confidence: ConfidenceUint8})
 	if err != nil {
@@ -115,7 +115,7 @@ func TestPredictFileWritesGeoreferencedCOG(t *testing.T) {
 func TestPredictFileErrorsLeaveNothing(t *testing.T) {
 	dir := t.TempDir()
 	scene, _ := writeScene(t, dir, 100, 100, 10)
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -143,7 +143,7 @@ func TestPredictFileErrorsLeaveNothing(t *testing.T) {
 func TestCancelLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	scene, _ := writeScene(t, dir, 1024, 1024, 10)
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	ctx, cancel := context.WithCancel(context.Background())
 	var cancelled time.Time
 	req := Request{Output: filepath.Join(dir, "m.tif"), PatchSize: 64, Overlap: 16, Progress: func(p Progress) {
@@ -183,7 +183,7 @@ func TestPredictStackedFiles(t *testing.T) {
 		}
 		paths = append(paths, p)
 	}
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	mem, err := e.Predict(context.Background(), &Scene{Bands: full, Names: []string{"red", "green", "nir"}, Geo: g.Geo()}, Request{})
 	if err != nil {
 		t.Fatal(err)

@@ -92,7 +92,7 @@ func filled(w, h int, v float32) *Scene {
 }
 
 func TestHostileInMemoryScenes(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	nan := float32(math.NaN())
 	tests := []struct {
 		name  string
@@ -195,7 +195,7 @@ func TestHostileInMemoryScenes(t *testing.T) {
 			}
 		}},
 	}
-	fixed := newEngine(t, Options{Models: []string{testModel("fixed64.onnx")}, Threads: 1})
+	fixed := fakeEngine(t, Options{Models: []string{testModel("fixed64.onnx")}, Threads: 1})
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,7 +273,7 @@ func TestHugeDeclaredSizeStreamsInBoundedMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	rss0 := settle(t)
 	var peak atomic.Int64
 	stop := make(chan struct{})
@@ -392,7 +392,7 @@ func TestWriterCloseWithoutCommit(t *testing.T) {
 func TestFailedRunKeepsPreviousMask(t *testing.T) {
 	dir := t.TempDir()
 	scene, _ := writeScene(t, dir, 400, 300, 10)
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	out := filepath.Join(dir, "mask.tif")
 	old := []byte("a mask from an earlier run")
 	if err := os.WriteFile(out, old, 0o644); err != nil {
@@ -430,12 +430,9 @@ func TestFailedRunKeepsPreviousMask(t *testing.T) {
 
 // Predict on a closed engine returns ErrClosed.
 func TestPredictAfterClose(t *testing.T) {
-	e, err := New(Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	e.Close()
-	_, err = e.Predict(context.Background(), synthScene(64, 64, 1), Request{})
+	_, err := e.Predict(context.Background(), synthScene(64, 64, 1), Request{})
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("err = %v, want ErrClosed", err)
 	}

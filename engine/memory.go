@@ -6,27 +6,28 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/omnimask/omnimask/models"
 )
 
 // workingMemory estimates the bytes a prediction holds at its peak: strips
 // in flight, native rows read for resampling, the accumulator, batches, the
 // rows being written, the in-memory result, and ONNX Runtime's activations
 // (a rough 64 float32 channels per patch pixel).
-func (e *Engine) workingMemory(p *Plan, req Request) int64 {
-	m := e.manifest
+func workingMemory(m *models.Manifest, lim limits, p *Plan, req Request) int64 {
 	C, K := int64(len(m.Bands)), int64(len(m.Classes))
 	P, L := int64(p.Patch), int64(lookahead(p))
 	W, H := int64(p.Size.X), int64(p.Size.Y)
 	Wp, Hp := int64(p.ProcSize.X), int64(p.ProcSize.Y)
 	rows := min(P+L, Hp)
-	n := int64(max(e.opts.BatchSize, e.fixedBatch(), 1))
+	n := int64(max(lim.batch, lim.fixedBatch, 1))
 	b := 2 * (C*4 + 1) * Wp * rows // the two recycled strips, values and validity
 	if p.Resampled() {
 		nrows := min(H, rows*H/Hp+2)
 		b += (C*4 + 1) * W * nrows // native rows read for resampling, reused
 	}
 	b += (K + 1) * 4 * Wp * rows // accumulator
-	streams := int64(e.streams)
+	streams := int64(lim.streams)
 	b += (streams + 2) * n * (C + K) * 4 * P * P // batches (see execute)
 	b += streams * n * 64 * 4 * P * P            // network activations (estimate)
 	perRow := W
@@ -40,11 +41,8 @@ func (e *Engine) workingMemory(p *Plan, req Request) int64 {
 	return b
 }
 
-// memoryLimit is Options.MaxMemory, or half the machine's memory.
-func (e *Engine) memoryLimit() int64 {
-	if e.opts.MaxMemory > 0 {
-		return e.opts.MaxMemory
-	}
+// defaultMemoryLimit is half the machine's memory (Options.MaxMemory 0).
+func defaultMemoryLimit() int64 {
 	if total := physicalMemory(); total > 0 {
 		return total / 2
 	}

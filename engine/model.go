@@ -10,13 +10,23 @@ import (
 	"github.com/omnimask/omnimask/models"
 )
 
-// Model is a loaded network: its manifest, where it came from, and its
-// inference session.
-type Model struct {
-	Name     string // built-in name or file path
-	Builtin  bool
-	Manifest *models.Manifest
-	sess     *ort.Session
+// runner runs a network on one batch: in holds inShape (N x C x H x W)
+// float32 values, and the N x K x H x W output is written into out. It is
+// all the pipeline needs of an inference session (*ort.Session is one; tests
+// use a fake). Run may be called from several goroutines at once; Close
+// waits for the runs in flight.
+type runner interface {
+	Run(in []float32, inShape [4]int64, out []float32, outShape [4]int64) error
+	Close() error
+}
+
+// model is a loaded network: where it came from, its manifest, the input
+// shape its graph declares and its runner.
+type model struct {
+	name     string // built-in name or file path
+	manifest *models.Manifest
+	input    []int64 // N, C, H, W; negative where dynamic
+	run      runner
 }
 
 // LoadManifest reads the manifest of a model (built-in name or .onnx path)
@@ -29,11 +39,11 @@ func LoadManifest(ref string, lib string) (*models.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, out, meta, err := ort.Inspect(data)
+	g, err := ort.Inspect(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
-	return manifestFor(ref, builtin, in, out, meta)
+	return manifestFor(ref, builtin, g)
 }
 
 func modelBytes(ref string) (data []byte, builtin bool, err error) {
@@ -61,9 +71,12 @@ func modelBytes(ref string) (data []byte, builtin bool, err error) {
 	return data, false, nil
 }
 
-func manifestFor(ref string, builtin bool, in, out []ort.IO, meta map[string]string) (*models.Manifest, error) {
+// manifestFor reads the manifest of the model ref (embedded, or its sidecar
+// file) and checks it against the graph.
+func manifestFor(ref string, builtin bool, g *ort.Graph) (*models.Manifest, error) {
+	in, out := g.In, g.Out
 	src := "metadata_props[" + models.MetadataKey + "]"
-	raw, ok := meta[models.MetadataKey]
+	raw, ok := g.Meta[models.MetadataKey]
 	if !builtin {
 		if side, err := os.ReadFile(ref + ".json"); err == nil {
 			raw, ok, src = string(side), true, ref+".json"
@@ -87,8 +100,9 @@ func manifestFor(ref string, builtin bool, in, out []ort.IO, meta map[string]str
 	return m, nil
 }
 
-// openModel loads a model and creates its session.
-func openModel(ref string, opts ort.Options) (*Model, error) {
+// openModel loads a model, checks its manifest against the graph (inspected
+// once) and creates its session.
+func openModel(ref string, opts ort.Options) (*model, error) {
 	data, builtin, err := modelBytes(ref)
 	if err != nil {
 		return nil, err
@@ -96,19 +110,19 @@ func openModel(ref string, opts ort.Options) (*Model, error) {
 	if ref == "" {
 		ref = models.Default
 	}
-	in, out, meta, err := ort.Inspect(data)
+	g, err := ort.Inspect(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
-	m, err := manifestFor(ref, builtin, in, out, meta)
+	m, err := manifestFor(ref, builtin, g)
 	if err != nil {
 		return nil, err
 	}
-	s, err := ort.Open(data, opts)
+	s, err := ort.Open(data, g, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
-	return &Model{Name: ref, Builtin: builtin, Manifest: m, sess: s}, nil
+	return &model{name: ref, manifest: m, input: s.In.Shape, run: s}, nil
 }
 
 // sameContract reports why two ensemble members cannot be averaged, or nil.

@@ -22,6 +22,7 @@ func synthScene(w, h int, seed uint64) *Scene {
 }
 
 func TestLoadModels(t *testing.T) {
+	requireORT(t)
 	tests := []struct {
 		name, model string
 		wantErr     string
@@ -101,7 +102,7 @@ func TestEnsembleMean(t *testing.T) {
 		for _, s := range set {
 			paths = append(paths, testModel(s))
 		}
-		e := newEngine(t, Options{Models: paths})
+		e := fakeEngine(t, Options{Models: paths})
 		res, err := e.Predict(ctx, sc, req)
 		if err != nil {
 			t.Fatal(err)
@@ -132,11 +133,11 @@ func TestProbabilityOutput(t *testing.T) {
 	sc := synthScene(70, 70, 2)
 	req := Request{NoResample: true, Confidence: ConfidenceFloat32}
 	ctx := context.Background()
-	a, err := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}}).Predict(ctx, sc, req)
+	a, err := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}}).Predict(ctx, sc, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newEngine(t, Options{Models: []string{testModel("pointwise_prob.onnx")}}).Predict(ctx, sc, req)
+	b, err := fakeEngine(t, Options{Models: []string{testModel("pointwise_prob.onnx")}}).Predict(ctx, sc, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestProbabilityOutput(t *testing.T) {
 }
 
 func TestFixedShapeModel(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("fixed64.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("fixed64.onnx")}})
 	sc := synthScene(150, 100, 4)
 	res, err := e.Predict(context.Background(), sc, Request{NoResample: true})
 	if err != nil {
@@ -169,7 +170,7 @@ func TestFixedShapeModel(t *testing.T) {
 // With one patch covering the whole scene, the dynamic z-score model's
 // output is argmax(W·z(x)+B), with z computed over the scene.
 func TestZScoreSinglePatch(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise_zscore.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise_zscore.onnx")}})
 	sc := synthScene(64, 64, 12)
 	res, err := e.Predict(context.Background(), sc, Request{NoResample: true, PatchSize: 64})
 	if err != nil {
@@ -209,7 +210,8 @@ func TestZScoreSinglePatch(t *testing.T) {
 }
 
 func TestPlanResolution(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}}) // range 10-60 m
+	m := testManifest(t, "pointwise", nil) // range 10-60 m
+	lim := limits{batch: 1, streams: 2, maxMemory: 8 << 30}
 	tests := []struct {
 		name     string
 		res      float64 // synthetic scene resolution
@@ -235,8 +237,10 @@ func TestPlanResolution(t *testing.T) {
 			info := sceneInfo{name: "scene", size: image.Pt(120, 90), geo: g.Geo(), names: []string{"red", "green", "nir"}}
 			if tt.noGeo {
 				info.geo = raster.Geo{Transform: raster.Identity}
+			} else {
+				info.res, info.resOK = [2]float64{max(tt.res, 1), max(tt.res, 1)}, true
 			}
-			p, err := e.plan(info, tt.req)
+			p, err := plan(m, lim, info, tt.req)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -257,7 +261,7 @@ func TestPlanResolution(t *testing.T) {
 }
 
 func TestNoDataScenes(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	ctx := context.Background()
 	t.Run("all nodata", func(t *testing.T) {
 		sc := synthScene(80, 80, 1)
@@ -348,12 +352,13 @@ func TestMaskIndependentOfConfidence(t *testing.T) {
 // columns is refused by the memory estimate before the grid lists its
 // patch origins (3.6 GB allocated for 2e9 columns before the fix).
 func TestPlanRefusesHugeSizeBeforeAllocating(t *testing.T) {
-	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+	m := testManifest(t, "pointwise", nil)
+	lim := limits{batch: 1, streams: 2, maxMemory: 8 << 30}
 	info := sceneInfo{name: "wide.vrt", size: image.Pt(2_000_000_000, 64), geo: raster.Geo{Transform: raster.Identity},
 		names: []string{"red", "green", "nir"}}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := e.plan(info, Request{Resolution: 10, PatchSize: 32})
+	_, err := plan(m, lim, info, Request{Resolution: 10, PatchSize: 32})
 	runtime.ReadMemStats(&after)
 	if err == nil || !strings.Contains(err.Error(), "working memory") {
 		t.Fatalf("err = %v, want the working-memory refusal", err)

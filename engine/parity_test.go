@@ -124,7 +124,7 @@ func TestParityWithPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ort.Open(data, ort.Options{})
+	s, err := ort.Open(data, nil, ort.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,11 +173,11 @@ func (r *run) execute(ctx context.Context) error {
 	blocks := make(chan *block, 2)
 	// Batches in flight: one per stream, one being prepared, one being
 	// stitched.
-	poolSize := r.e.streams + 2
+	poolSize := r.e.opts.Streams + 2
 	pool := make(chan *batch, poolSize)
 	P := r.p.Patch
 	n := r.e.opts.BatchSize
-	if fb := r.e.fixedBatch(); fb > 0 {
+	if fb := r.e.limits.fixedBatch; fb > 0 {
 		n = fb
 	}
 	for i := 0; i < poolSize; i++ {
@@ -385,7 +385,7 @@ func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, 
 // in the order they came, so the stitcher sees each strip's patches before
 // its end mark.
 func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) error {
-	streams := r.e.streams
+	streams := r.e.opts.Streams
 	if streams <= 1 {
 		var tmp []float32
 		for b := range in {
@@ -474,7 +474,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *[]float32) error {
 	}
 	P := int64(r.p.Patch)
 	n := int64(len(b.rects))
-	if fb := r.e.fixedBatch(); fb > 0 {
+	if fb := r.e.limits.fixedBatch; fb > 0 {
 		n = int64(fb)
 	}
 	inShape := [4]int64{n, int64(r.C), P, P}
@@ -490,12 +490,12 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *[]float32) error {
 			dst = (*tmp)[:m]
 		}
 		t0 := r.busy.start()
-		err := mod.sess.Run(b.input[:int(n)*r.C*int(P*P)], inShape, dst, outShape)
+		err := mod.run.Run(b.input[:int(n)*r.C*int(P*P)], inShape, dst, outShape)
 		r.busy.stop(t0)
 		if err != nil {
-			return fmt.Errorf("%s: %w", mod.Name, err)
+			return fmt.Errorf("%s: %w", mod.name, err)
 		}
-		r.nanOut.Add(int64(sanitize(dst, int(n), r.K, int(P*P), mod.Manifest.Output == models.Probabilities)))
+		r.nanOut.Add(int64(sanitize(dst, int(n), r.K, int(P*P), mod.manifest.Output == models.Probabilities)))
 		if i > 0 {
 			for j, v := range dst {
 				scores[j] += v
@@ -635,14 +635,14 @@ func newUpsampler(r *run, out chan<- *block) *upsampler {
 func (u *upsampler) addNative(m *raster.Mask) { u.native = append(u.native, m) }
 
 // validRow returns the native validity of row y, dropping rows above it.
-func (u *upsampler) validRow(y int) []bool {
+func (u *upsampler) validRow(y int) ([]bool, error) {
 	for len(u.native) > 0 && u.native[0].Rect.Max.Y <= y {
 		u.native = u.native[1:]
 	}
-	if len(u.native) == 0 || !(y >= u.native[0].Rect.Min.Y) {
-		panic(fmt.Sprintf("engine: native validity of row %d not read", y))
+	if len(u.native) == 0 || y < u.native[0].Rect.Min.Y {
+		return nil, fmt.Errorf("engine: internal error: native validity of row %d not read", y)
 	}
-	return u.native[0].Row(y)
+	return u.native[0].Row(y), nil
 }
 
 // keep stores a copy of processing row logits, reusing released rows.
@@ -744,7 +744,10 @@ func (u *upsampler) emit(ctx context.Context, y int, cls []int16, logits [][]flo
 	b := u.cur
 	i := y - b.y0
 	out := b.classes[i*u.W : (i+1)*u.W]
-	valid := u.validRow(y)
+	valid, err := u.validRow(y)
+	if err != nil {
+		return err
+	}
 	res := u.r.res
 	for x, c := range cls {
 		switch {

@@ -5,7 +5,7 @@ import (
 	"image"
 	"math"
 
-	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
@@ -27,10 +27,24 @@ type sceneInfo struct {
 	geo    raster.Geo
 	names  []string
 	nodata raster.NoData
+	// res is the native pixel size in metres along x and y from the
+	// georeference (gdalio.ResolutionM), when resOK.
+	res   [2]float64
+	resOK bool
 }
 
-func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
-	m := e.manifest
+// limits is what planning needs to know of the engine: the models' fixed
+// input dimensions and how a prediction runs.
+type limits struct {
+	fixedBatch, fixedPatch int   // 0 = dynamic
+	batch, streams         int   // patches per inference call, calls at once
+	maxMemory              int64 // bytes one prediction may hold
+}
+
+// plan decides what a prediction of scene s with req does, from the models'
+// contract m and the engine's limits alone: it reads no pixel and calls
+// neither GDAL nor ONNX Runtime.
+func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, error) {
 	p := &Plan{Size: s.size, Geo: s.geo, NoData: s.nodata, Blend: req.Blend}
 	if s.size.X <= 0 || s.size.Y <= 0 {
 		return nil, fmt.Errorf("%s: empty raster (%dx%d)", s.name, s.size.X, s.size.Y)
@@ -73,7 +87,7 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 	if req.Resolution > 0 {
 		dx, dy, ok = req.Resolution, req.Resolution, true
 	} else {
-		dx, dy, ok = gdalio.ResolutionM(s.geo, s.size)
+		dx, dy, ok = s.res[0], s.res[1], s.resOK
 		if ok && (dx <= 0 || dy <= 0 || math.IsNaN(dx+dy) || math.IsInf(dx+dy, 0) || dx/dy > 100 || dy/dx > 100) {
 			return nil, fmt.Errorf("%s: unusable pixel size %.4g x %.4g m from the georeference (near a pole, or a degenerate geotransform); pass --resolution", s.name, dx, dy)
 		}
@@ -129,7 +143,7 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 	} else if req.Overlap < 0 {
 		overlap = 0
 	}
-	if fp := e.fixedPatch(); fp > 0 {
+	if fp := lim.fixedPatch; fp > 0 {
 		if req.PatchSize > 0 && req.PatchSize != fp {
 			return nil, fmt.Errorf("%s: the model's input is fixed at %d px, patch size %d requested", s.name, fp, req.PatchSize)
 		}
@@ -148,10 +162,10 @@ func (e *Engine) plan(s sceneInfo, req Request) (*Plan, error) {
 	// The estimate needs only the patch size, so it is checked before the
 	// grid's origins are listed: a declared width of billions of pixels
 	// must fail here, not after allocating their origins.
-	p.Memory = e.workingMemory(p, req)
-	if lim := e.memoryLimit(); p.Memory > lim {
+	p.Memory = workingMemory(m, lim, p, req)
+	if p.Memory > lim.maxMemory {
 		return nil, fmt.Errorf("%s: %dx%d pixels need about %s of working memory, above the limit of %s (Options.MaxMemory; a smaller --patch-size or writing to a file needs less)",
-			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim))
+			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim.maxMemory))
 	}
 	p.grid, err = tiling.NewGrid(p.ProcSize, p.Patch, p.Overlap)
 	if err != nil {

@@ -65,7 +65,7 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 		}
 	}
 	req.Bands = in.bands
-	p, err := e.plan(info, req)
+	p, err := plan(e.manifest, e.limits, info, req)
 	if err != nil {
 		s.Close()
 		return nil, nil, err
@@ -90,6 +90,7 @@ func fileInfo(s *gdalio.Scene) sceneInfo {
 	if len(s.Bands) > 0 {
 		info.nodata = s.Bands[0].NoData
 	}
+	info.res[0], info.res[1], info.resOK = s.ResolutionM()
 	return info
 }
 
@@ -154,7 +155,8 @@ func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, 
 		return nil, err
 	}
 	info.geo.CRS = wkt
-	p, err := e.plan(info, req)
+	info.res[0], info.res[1], info.resOK = gdalio.ResolutionM(info.geo, info.size)
+	p, err := plan(e.manifest, e.limits, info, req)
 	if err != nil {
 		return nil, err
 	}

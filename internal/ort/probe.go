@@ -12,10 +12,11 @@ import (
 // quantisation ranges), not for the hot path: outputs are allocated by ONNX
 // Runtime and copied.
 func Probe(data []byte, in []float32, shape [4]int64, opts Options) (map[string][]float32, map[string][]int64, error) {
-	ins, outs, _, err := Inspect(data)
+	g, err := Inspect(data)
 	if err != nil {
 		return nil, nil, err
 	}
+	ins, outs := g.In, g.Out
 	if len(ins) != 1 {
 		return nil, nil, fmt.Errorf("%w: %d inputs, want 1", ErrModel, len(ins))
 	}

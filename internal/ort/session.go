@@ -25,6 +25,13 @@ type IO struct {
 	Type  string
 }
 
+// Graph is what Inspect reads of a model without creating a session: its
+// inputs, outputs and custom metadata (metadata_props).
+type Graph struct {
+	In, Out []IO
+	Meta    map[string]string
+}
+
 // Session is a loaded network with one float32 input and one float32 output.
 // Run may be called from several goroutines at once.
 type Session struct {
@@ -41,13 +48,13 @@ var ErrModel = errors.New("ort: unusable model")
 
 // Inspect returns a model's inputs, outputs and custom metadata without
 // creating a session for inference.
-func Inspect(data []byte) (in, out []IO, meta map[string]string, err error) {
+func Inspect(data []byte) (*Graph, error) {
 	if _, v := Loaded(); v == "" {
-		return nil, nil, nil, fmt.Errorf("%w: Setup was not called", ErrLibrary)
+		return nil, fmt.Errorf("%w: Setup was not called", ErrLibrary)
 	}
 	ins, outs, err := onnx.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: %s", ErrModel, oneLine(err))
+		return nil, fmt.Errorf("%w: %s", ErrModel, oneLine(err))
 	}
 	conv := func(infos []onnx.InputOutputInfo) []IO {
 		var r []IO
@@ -58,30 +65,35 @@ func Inspect(data []byte) (in, out []IO, meta map[string]string, err error) {
 	}
 	md, err := onnx.GetModelMetadataWithONNXData(data)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
+		return nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
 	}
 	defer md.Destroy()
 	keys, err := md.GetCustomMetadataMapKeys()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
+		return nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
 	}
-	meta = map[string]string{}
+	meta := map[string]string{}
 	for _, k := range keys {
 		v, ok, err := md.LookupCustomMetadataMap(k)
 		if err == nil && ok {
 			meta[k] = v
 		}
 	}
-	return conv(ins), conv(outs), meta, nil
+	return &Graph{In: conv(ins), Out: conv(outs), Meta: meta}, nil
 }
 
-// Open creates an inference session from an ONNX model in memory. The model
-// must have exactly one float32 input and one float32 output.
-func Open(data []byte, opts Options) (*Session, error) {
-	ins, outs, meta, err := Inspect(data)
-	if err != nil {
-		return nil, err
+// Open creates an inference session from an ONNX model in memory. g is what
+// Inspect returned for data, so a model is inspected once; nil inspects it
+// here. The model must have exactly one float32 input and one float32
+// output.
+func Open(data []byte, g *Graph, opts Options) (*Session, error) {
+	if g == nil {
+		var err error
+		if g, err = Inspect(data); err != nil {
+			return nil, err
+		}
 	}
+	ins, outs, meta := g.In, g.Out, g.Meta
 	if len(ins) != 1 || len(outs) != 1 {
 		return nil, fmt.Errorf("%w: %d inputs and %d outputs, want 1 and 1", ErrModel, len(ins), len(outs))
 	}
