@@ -40,8 +40,8 @@ lint: deps
 	$(GO) tool staticcheck ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./preprocess/ ./tiling/ ./internal/synth/
-	$(GO) test -run '^$$' -bench 'Sanitize|SoftmaxRows' -benchtime $(BENCHTIME) ./engine/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./preprocess/ ./tiling/ ./stitch/ ./internal/synth/
+	$(GO) test -run '^$$' -bench 'Sanitize' -benchtime $(BENCHTIME) ./engine/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
 
 eval: build

@@ -23,7 +23,7 @@ func TestRunnerErrorEndsPrediction(t *testing.T) {
 
 // A planning bug that leaves a row without native validity is an error of
 // the prediction, not a panic in a pipeline goroutine.
-func TestUpsamplerMissingValidityIsAnError(t *testing.T) {
+func TestMissingValidityIsAnError(t *testing.T) {
 	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	sc := synthScene(64, 64, 1)
 	info := sceneInfo{name: "scene", size: sc.Bands.Rect.Size(), geo: sc.Geo, names: sc.Names}
@@ -32,12 +32,8 @@ func TestUpsamplerMissingValidityIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &run{e: e, p: p, C: 3, K: 4, res: &Result{}}
-	u := newUpsampler(r, make(chan *block, 1))
-	scores := make([][]float32, 4)
-	for c := range scores {
-		scores[c] = make([]float32, 64)
-	}
-	err = u.addRow(context.Background(), 0, scores)
+	w := newRowWriter(r, make(chan *block, 1))
+	err = w.emit(context.Background(), 0, make([]int16, 64), nil)
 	if err == nil || !strings.Contains(err.Error(), "internal error") {
 		t.Fatalf("err = %v, want an internal error", err)
 	}

@@ -50,14 +50,3 @@ func BenchmarkAreaHalve(b *testing.B) {
 	}
 	reportMpx(b, 512*512)
 }
-
-func BenchmarkBilinearRow(b *testing.B) {
-	const n = 10980
-	src := make([]float32, n/2)
-	dst := make([]float32, n)
-	ax := NewAxis(n/2, n)
-	for b.Loop() {
-		BilinearRow(dst, src, src, 0.25, ax)
-	}
-	reportMpx(b, n)
-}

@@ -48,12 +48,3 @@ func ExampleZScore() {
 	fmt.Println(n, m.Row(0, 0), m.Row(1, 0))
 	// Output: 3 [-1 0 1.2247449 -1.2247449] [-1 -0.70710677 -0.70710677 1.4142135]
 }
-
-func ExampleBilinearRow() {
-	x := preprocess.NewAxis(2, 4) // 2x upsampling, pixel centres aligned
-	dst := make([]float32, 4)
-	row := []float32{0, 1}
-	preprocess.BilinearRow(dst, row, row, 0, x)
-	fmt.Println(dst)
-	// Output: [0 0.25 0.75 1]
-}

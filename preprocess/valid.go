@@ -1,6 +1,7 @@
 // Package preprocess holds the pure numeric steps between reading a raster
 // and feeding a network: validity masks, normalisation (dynamic z-score,
-// fixed, none) and resampling kernels. It does no I/O and uses no cgo.
+// fixed, none), area resampling onto the processing grid and band
+// specifications. It does no I/O and uses no cgo.
 package preprocess
 
 import (

@@ -37,18 +37,3 @@ func ExampleWindow_Profile() {
 	// [0.5 1 1 1 1 1 1 0.5]
 	// [1 1 1 1]
 }
-
-func ExampleAccumulator() {
-	// Two one-class patches over a 3-pixel-wide, 1-row scene, overlapping
-	// in the middle pixel with weights 1 and 3.
-	a := tiling.NewAccumulator(1, 3)
-	_ = a.Add(image.Rect(0, 0, 2, 1), []float32{0, 0}, []float32{1, 1})
-	_ = a.Add(image.Rect(1, 0, 3, 1), []float32{1, 1}, []float32{3, 3})
-	_ = a.Flush(2, func(row int, scores [][]float32) error {
-		fmt.Println(row, scores[0])
-		return nil
-	})
-	// Output:
-	// 0 [0 0.75 1]
-	// 1 [NaN NaN NaN]
-}

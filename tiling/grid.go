@@ -1,8 +1,7 @@
 // Package tiling plans how a scene is cut into overlapping patches and how
-// patch predictions are blended back: the patch grid (stride, edge clamp,
-// inward shift away from nodata), blend windows, and a strip accumulator
-// whose memory does not grow with scene height. It uses no cgo and does no
-// I/O.
+// much each patch pixel weighs when they are blended back: the patch grid
+// (stride, edge clamp, inward shift away from nodata) and blend windows.
+// Package stitch does the blending. It uses no cgo and does no I/O.
 package tiling
 
 import (

@@ -1,4 +1,4 @@
-package tiling
+package stitch
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/omnimask/omnimask/tiling"
 )
 
 // constScores returns k planes of h*w scores, plane c holding base+c.
@@ -273,11 +275,11 @@ func TestAccumulatorAddErrors(t *testing.T) {
 // back the constant everywhere: the weights are normalised.
 func TestAccumulatorGridPartitionOfUnity(t *testing.T) {
 	size := image.Pt(45, 37)
-	g, err := NewGrid(size, 16, 5)
+	g, err := tiling.NewGrid(size, 16, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, win := range []Window{Ramp, Hann, Boxcar} {
+	for _, win := range []tiling.Window{tiling.Ramp, tiling.Hann, tiling.Boxcar} {
 		a := NewAccumulator(2, size.X)
 		weights := win.Weights(16, 16, 5)
 		for iy := range g.Ys {

@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 	"testing"
+
+	"github.com/omnimask/omnimask/stitch"
 )
 
 func TestSoftmaxRows(t *testing.T) {
@@ -35,7 +37,7 @@ func TestSoftmaxRows(t *testing.T) {
 			}
 			rows := [][]float32{v[0:1], v[1:2], v[2:3]}
 			dst := [][]float32{make([]float32, 1), make([]float32, 1), make([]float32, 1)}
-			softmaxRows(dst, rows)
+			stitch.Softmax(dst, rows)
 			for c := range dst {
 				got := dst[c][0]
 				if tt.want == nil {
@@ -61,42 +63,9 @@ func TestSanitizeProbabilities(t *testing.T) {
 		t.Fatalf("log-probabilities %v", v)
 	}
 	dst := [][]float32{make([]float32, 2), make([]float32, 2)}
-	softmaxRows(dst, [][]float32{v[0:2], v[2:4]})
+	stitch.Softmax(dst, [][]float32{v[0:2], v[2:4]})
 	if dst[0][0] != 1 || math.Abs(float64(dst[0][1])-2./3) > 1e-6 {
 		t.Fatalf("probabilities %v", dst)
-	}
-}
-
-func TestArgmaxRow(t *testing.T) {
-	nan := float32(math.NaN())
-	logits := [][]float32{
-		{0, 3, nan, 1, -1},
-		{1, 2, 0, 1, -2},
-		{2, 1, 0, nan, -3},
-	}
-	got := make([]int16, 5)
-	argmaxRow(got, logits)
-	want := []int16{2, 0, -1, -1, 0}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("argmax %v, want %v", got, want)
-		}
-	}
-}
-
-func TestExp32(t *testing.T) {
-	worst := 0.0
-	for x := float32(-87); x <= 0; x += 0.0003 {
-		want := math.Exp(float64(x))
-		if rel := math.Abs(float64(exp32(x))-want) / want; rel > worst {
-			worst = rel
-		}
-	}
-	if worst > 5e-6 {
-		t.Fatalf("relative error up to %g", worst)
-	}
-	if exp32(-100) != 0 || exp32(0) != 1 {
-		t.Fatalf("exp32(-100) = %v, exp32(0) = %v", exp32(-100), exp32(0))
 	}
 }
 
@@ -117,16 +86,5 @@ func BenchmarkSanitize(b *testing.B) {
 	b.SetBytes(512 * 512) // pixels
 	for b.Loop() {
 		sanitize(v, 1, 4, 512*512, false)
-	}
-}
-
-func BenchmarkSoftmaxRows(b *testing.B) {
-	v := patchLogits()
-	const n = 512 * 512
-	rows := [][]float32{v[:n], v[n : 2*n], v[2*n : 3*n], v[3*n:]}
-	dst := [][]float32{make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)}
-	b.SetBytes(n)
-	for b.Loop() {
-		softmaxRows(dst, rows)
 	}
 }

@@ -1,0 +1,236 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/omnimask/omnimask/models"
+)
+
+// infer runs every model on each batch and leaves the ensemble's mean
+// logits in batch.scores (see sanitize for models that output
+// probabilities). With several streams, batches run concurrently and leave
+// in the order they came, so the stitcher sees each strip's patches before
+// its end mark.
+func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) error {
+	streams := r.e.opts.Streams
+	if streams <= 1 {
+		var tmp []float32
+		for b := range in {
+			if err := r.runBatch(ctx, b, &tmp); err != nil {
+				return err
+			}
+			if err := send(ctx, out, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type job struct {
+		b    *batch
+		done chan error
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	jobs := make(chan job)
+	// Batches in flight, oldest first. Room for more than the pool's
+	// batches, so that end marks between them never hold a stream back.
+	order := make(chan job, streams+8)
+	for range streams {
+		g.Go(func() error {
+			var tmp []float32
+			for j := range jobs {
+				j.done <- r.runBatch(ctx, j.b, &tmp)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		defer close(order)
+		for {
+			// Not a plain range: when a stream fails, the batches still
+			// coming would wait for a pool that the stitcher no longer
+			// refills.
+			var b *batch
+			select {
+			case bb, ok := <-in:
+				if !ok {
+					return nil
+				}
+				b = bb
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			j := job{b, make(chan error, 1)}
+			if err := send(ctx, order, j); err != nil {
+				return err
+			}
+			if b.mark != nil {
+				j.done <- nil
+				continue
+			}
+			if err := send(ctx, jobs, j); err != nil {
+				return err
+			}
+		}
+	})
+	g.Go(func() error {
+		for j := range order {
+			var err error
+			select {
+			case err = <-j.done:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			if err != nil {
+				return err
+			}
+			if err := send(ctx, out, j.b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// runBatch runs the models on one batch (end marks pass through); tmp is
+// the caller's scratch for the second and later ensemble members.
+func (r *run) runBatch(ctx context.Context, b *batch, tmp *[]float32) error {
+	if b.mark != nil {
+		return nil
+	}
+	P := int64(r.p.Patch)
+	n := int64(len(b.rects))
+	if fb := r.e.limits.fixedBatch; fb > 0 {
+		n = int64(fb)
+	}
+	inShape := [4]int64{n, int64(r.C), P, P}
+	outShape := [4]int64{n, int64(r.K), P, P}
+	m := int(n) * r.K * int(P*P)
+	scores := b.scores[:m]
+	for i, mod := range r.e.models {
+		dst := scores
+		if i > 0 {
+			if len(*tmp) < m {
+				*tmp = make([]float32, m)
+			}
+			dst = (*tmp)[:m]
+		}
+		t0 := r.busy.start()
+		err := mod.run.Run(b.input[:int(n)*r.C*int(P*P)], inShape, dst, outShape)
+		r.busy.stop(t0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", mod.name, err)
+		}
+		r.nanOut.Add(int64(sanitize(dst, int(n), r.K, int(P*P), mod.manifest.Output == models.Probabilities)))
+		if i > 0 {
+			for j, v := range dst {
+				scores[j] += v
+			}
+		}
+	}
+	if k := len(r.e.models); k > 1 {
+		inv := 1 / float32(k)
+		for j := range scores {
+			scores[j] *= inv
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// busyClock measures the wall time during which at least one inference
+// call is running: with concurrent streams, the time the model alone would
+// have needed on the same patches, which the engine's time is compared to.
+type busyClock struct {
+	mu     sync.Mutex
+	active int
+	since  time.Time
+	total  time.Duration
+}
+
+func (c *busyClock) start() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if c.active == 0 {
+		c.since = now
+	}
+	c.active++
+	return now
+}
+
+func (c *busyClock) stop(time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.active--
+	if c.active == 0 {
+		c.total += time.Since(c.since)
+	}
+}
+
+// logitLimit bounds the logits that enter the blend: ±Inf from a model
+// becomes ±logitLimit, so window-weighted sums stay finite. Classes tied at
+// +Inf then share the probability and a pixel whose logits are all -Inf gets
+// a uniform distribution, the limits of the softmax.
+const logitLimit = 1e30
+
+// sanitize prepares n x k x plane model scores for blending, in place: it
+// clamps infinite logits to ±logitLimit, turns probabilities (probs) into
+// log-probabilities, which are logits of the same distribution, and sets
+// every class of a pixel to NaN when any holds a NaN (the pixel ends up
+// nodata unless another patch covers it). It returns the number of such
+// pixels.
+func sanitize(v []float32, n, k, plane int, probs bool) (nan int) {
+	v = v[:n*k*plane]
+	if !probs && finiteWithin(v) {
+		return 0 // the common case: one linear pass
+	}
+	for i := 0; i < n; i++ {
+		base := v[i*k*plane : (i+1)*k*plane]
+		for j := 0; j < plane; j++ {
+			bad := false
+			for c := 0; c < k; c++ {
+				x := base[c*plane+j]
+				if probs {
+					x = float32(math.Log(float64(x)))
+				}
+				switch {
+				case x != x:
+					bad = true
+				case x > logitLimit:
+					x = logitLimit
+				case x < -logitLimit:
+					x = -logitLimit
+				}
+				base[c*plane+j] = x
+			}
+			if bad {
+				for c := 0; c < k; c++ {
+					base[c*plane+j] = float32(math.NaN())
+				}
+				nan++
+			}
+		}
+	}
+	return nan
+}
+
+// finiteWithin reports whether every value of v is within ±logitLimit (so
+// neither NaN nor infinite).
+func finiteWithin(v []float32) bool {
+	for _, x := range v {
+		if !(x <= logitLimit && x >= -logitLimit) {
+			return false
+		}
+	}
+	return true
+}

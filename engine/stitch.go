@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/stitch"
+)
+
+// stitch blends patch logits, finalises rows, brings them back to the
+// native grid and classifies them.
+func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, pool chan<- *batch) error {
+	p := r.p
+	P := p.Patch
+	plane := P * P
+	acc := stitch.NewAccumulator(r.K, p.ProcSize.X)
+	weights := p.Blend.Weights(P, P, p.Overlap)
+	rows := newRowWriter(r, out)
+	up := stitch.NewUpsampler(p.ProcSize, p.Size, r.K, rows.conf, func(y int, cls []int16, logits [][]float32) error {
+		return rows.emit(ctx, y, cls, logits)
+	})
+	done, total := 0, p.Patches
+	for b := range in {
+		if b.mark == nil {
+			for i, rect := range b.rects {
+				if err := acc.Add(rect, b.scores[i*r.K*plane:(i+1)*r.K*plane], weights); err != nil {
+					return err
+				}
+			}
+			done += len(b.rects)
+			pool <- b
+		} else {
+			done += b.skipped
+			r.res.Skipped += b.skipped
+			if b.mark.native != nil {
+				rows.addNative(b.mark.native)
+			}
+			if err := acc.Flush(b.mark.final, up.Add); err != nil {
+				return err
+			}
+		}
+		if r.req.Progress != nil {
+			r.req.Progress(Progress{Done: done, Total: total})
+		}
+	}
+	return rows.flush()
+}
+
+// rowWriter gathers the native rows the upsampler classifies into blocks
+// for the writer: class ids, nodata where the input has none, class counts,
+// and probabilities for the confidence output.
+type rowWriter struct {
+	r      *run
+	out    chan<- *block
+	W, K   int
+	ids    []uint8
+	native []*raster.Mask // native validity, in row order
+	cur    *block
+	dst    [][]float32 // K rows of the current block's probabilities
+	conf   bool
+}
+
+const blockRows = 128
+
+func newRowWriter(r *run, out chan<- *block) *rowWriter {
+	w := &rowWriter{r: r, out: out, W: r.p.Size.X, K: r.K, conf: r.req.Confidence != NoConfidence, dst: make([][]float32, r.K)}
+	for _, c := range r.e.manifest.Classes {
+		w.ids = append(w.ids, uint8(c.ID))
+	}
+	return w
+}
+
+func (u *rowWriter) addNative(m *raster.Mask) { u.native = append(u.native, m) }
+
+// validRow returns the native validity of row y, dropping rows above it.
+func (u *rowWriter) validRow(y int) ([]bool, error) {
+	for len(u.native) > 0 && u.native[0].Rect.Max.Y <= y {
+		u.native = u.native[1:]
+	}
+	if len(u.native) == 0 || y < u.native[0].Rect.Min.Y {
+		return nil, fmt.Errorf("engine: internal error: native validity of row %d not read", y)
+	}
+	return u.native[0].Row(y), nil
+}
+
+// emit writes native row y: class indices cls (-1 uncovered) and, for the
+// confidence output, the softmax of its logits (K rows).
+func (u *rowWriter) emit(ctx context.Context, y int, cls []int16, logits [][]float32) error {
+	if u.cur == nil {
+		rows := min(blockRows, u.r.p.Size.Y-y)
+		u.cur = &block{y0: y, rows: rows, classes: make([]uint8, rows*u.W)}
+		if u.conf {
+			u.cur.probs = make([][]float32, u.K)
+			for c := range u.cur.probs {
+				u.cur.probs[c] = make([]float32, rows*u.W)
+			}
+		}
+	}
+	b := u.cur
+	i := y - b.y0
+	out := b.classes[i*u.W : (i+1)*u.W]
+	valid, err := u.validRow(y)
+	if err != nil {
+		return err
+	}
+	res := u.r.res
+	for x, c := range cls {
+		switch {
+		case !valid[x]:
+			out[x] = 255
+		case c < 0: // NaN: no patch covered this pixel
+			out[x] = 255
+			res.Uncovered++
+		default:
+			out[x] = u.ids[c]
+		}
+		res.ClassCounts[out[x]]++
+	}
+	if u.conf {
+		for c := range u.dst {
+			u.dst[c] = b.probs[c][i*u.W : (i+1)*u.W]
+		}
+		stitch.Softmax(u.dst, logits)
+		for x, v := range out {
+			if v == 255 {
+				for _, d := range u.dst {
+					d[x] = float32(math.NaN())
+				}
+			}
+		}
+	}
+	if i == b.rows-1 {
+		u.cur = nil
+		return send(ctx, u.out, b)
+	}
+	return nil
+}
+
+// flush reports rows that were never produced (a planning bug).
+func (u *rowWriter) flush() error {
+	if u.cur != nil {
+		return fmt.Errorf("engine: internal error: rows %d.. of %d not produced", u.cur.y0, u.r.p.Size.Y)
+	}
+	return nil
+}
