@@ -22,7 +22,8 @@ func sharedData(t *testing.T) string {
 }
 
 // Every real scene in ../shared/data goes through `omnimask predict` with
-// the built-in default model and gives a valid mask on the input's grid.
+// the built-in default model and gives a valid mask on the input's grid,
+// and a quick look (--preview into a folder) for every input form.
 func TestPredictSharedScenes(t *testing.T) {
 	d := sharedData(t)
 	glob := func(p string) []string {
@@ -57,7 +58,7 @@ func TestPredictSharedScenes(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			out := t.TempDir()
 			var stdout, stderr bytes.Buffer
-			args := append([]string{"predict", "--output-dir", out, "--quiet"}, sc.args...)
+			args := append([]string{"predict", "--output-dir", out, "--preview", out, "--quiet"}, sc.args...)
 			if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 				t.Fatalf("%v\n%s", err, stderr.String())
 			}
@@ -66,6 +67,7 @@ func TestPredictSharedScenes(t *testing.T) {
 				t.Fatalf("masks written: %v", masks)
 			}
 			checkMask(t, masks[0], sc.grid)
+			wantPNG(t, strings.TrimSuffix(masks[0], ".tif")+".png")
 		})
 	}
 }

@@ -106,8 +106,11 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if st, err := os.Stat(pp); err == nil && st.IsDir() {
 				pp = filepath.Join(pp, strings.TrimSuffix(filepath.Base(res.Output), filepath.Ext(res.Output))+".png")
 			}
+			// The rasters the engine read, not the arguments: a product
+			// folder, MTL or MTD file names them, and the plan's band
+			// indices refer to them.
 			disp, _ := quicklook.DisplayBands(res.Plan.SceneBands, res.Plan.BandIndex[0], res.Plan.BandIndex[min(1, len(res.Plan.BandIndex)-1)])
-			if err := quicklook.WriteFiles(pp, g, disp, res.Output, e.Manifest().Classes); err != nil {
+			if err := quicklook.WriteFiles(pp, res.Plan.Files, disp, res.Output, e.Manifest().Classes); err != nil {
 				fmt.Fprintf(stderr, "omnimask predict: %v\n", err)
 				failed++
 				continue
