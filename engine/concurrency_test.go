@@ -35,6 +35,7 @@ import (
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/synth"
+	"github.com/omnimask/omnimask/internal/testutil"
 )
 
 // concurrentJob is one prediction of the concurrency test.
@@ -195,7 +196,7 @@ func TestConcurrentPredictFileOutputs(t *testing.T) {
 	}
 	// Only the masks (and the confidence files asked for) are left: no
 	// temporary file from any goroutine.
-	for _, n := range listDir(t, out) {
+	for _, n := range testutil.DirNames(t, out) {
 		if !strings.HasSuffix(n, ".tif") || strings.Contains(n, ".tmp") {
 			t.Errorf("left behind: %s", n)
 		}
@@ -311,7 +312,7 @@ func cancelAfter(tb testing.TB, e *Engine, path string, after int) time.Duration
 	if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), path) {
 		tb.Errorf("error %q should be one line naming the scene", err)
 	}
-	if n := listDir(tb, dir); len(n) != 0 {
+	if n := testutil.DirNames(tb, dir); len(n) != 0 {
 		tb.Fatalf("left behind after cancel: %v", n)
 	}
 	return lat
@@ -348,47 +349,12 @@ func BenchmarkCancelLatency(b *testing.B) {
 
 // --- leaks ---
 
-// procStatus reads a numeric field of /proc/self/status (kB for sizes).
-func procStatus(t testing.TB, field string) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Skipf("no /proc/self/status: %v", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Skipf("no %s in /proc/self/status", field)
-	return 0
-}
-
-// openFDs lists the open file descriptors and what they point to.
-func openFDs(t testing.TB) map[string]string {
-	t.Helper()
-	es, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
-	}
-	m := map[string]string{}
-	for _, e := range es {
-		l, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
-		m[e.Name()] = l
-	}
-	return m
-}
-
 // settle returns RSS in kB after collecting garbage and returning memory to
 // the OS.
 func settle(t testing.TB) int64 {
 	runtime.GC()
 	debug.FreeOSMemory()
-	return procStatus(t, "VmRSS")
+	return testutil.ProcStatus(t, "VmRSS")
 }
 
 func fdDiff(before, after map[string]string) []string {
@@ -460,12 +426,12 @@ func TestNoLeaksOver100Predictions(t *testing.T) {
 	for i := 0; i < 20; i++ { // warm-up: caches, arenas, thread pools
 		one(i)
 	}
-	fds0, rss0, thr0 := openFDs(t), settle(t), procStatus(t, "Threads")
+	fds0, rss0, thr0 := testutil.OpenFDs(t), settle(t), testutil.ProcStatus(t, "Threads")
 	t0 := time.Now()
 	for i := 0; i < 100; i++ {
 		one(i)
 	}
-	fds1, rss1, thr1 := openFDs(t), settle(t), procStatus(t, "Threads")
+	fds1, rss1, thr1 := testutil.OpenFDs(t), settle(t), testutil.ProcStatus(t, "Threads")
 	t.Logf("100 predictions in %v: RSS %d -> %d kB (%+d), %d -> %d fds, %d -> %d threads",
 		time.Since(t0).Round(time.Millisecond), rss0, rss1, rss1-rss0, len(fds0), len(fds1), thr0, thr1)
 	if d := fdDiff(fds0, fds1); len(d) > 0 {
@@ -477,7 +443,7 @@ func TestNoLeaksOver100Predictions(t *testing.T) {
 	if thr1 > thr0+4 {
 		t.Errorf("threads grew from %d to %d", thr0, thr1)
 	}
-	if n := listDir(t, filepath.Dir(out)); len(n) != 2 { // mask.tif, mask_confidence.tif
+	if n := testutil.DirNames(t, filepath.Dir(out)); len(n) != 2 { // mask.tif, mask_confidence.tif
 		t.Errorf("output folder holds %v", n)
 	}
 }
@@ -506,11 +472,11 @@ func TestNoLeaksOver20Engines(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		cycle()
 	}
-	fds0, rss0, thr0 := openFDs(t), settle(t), procStatus(t, "Threads")
+	fds0, rss0, thr0 := testutil.OpenFDs(t), settle(t), testutil.ProcStatus(t, "Threads")
 	for i := 0; i < 20; i++ {
 		cycle()
 	}
-	fds1, rss1, thr1 := openFDs(t), settle(t), procStatus(t, "Threads")
+	fds1, rss1, thr1 := testutil.OpenFDs(t), settle(t), testutil.ProcStatus(t, "Threads")
 	t.Logf("20 engines: RSS %d -> %d kB (%+d), %d -> %d fds, %d -> %d threads", rss0, rss1, rss1-rss0, len(fds0), len(fds1), thr0, thr1)
 	if d := fdDiff(fds0, fds1); len(d) > 0 {
 		t.Errorf("file descriptors left open: %v", d)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"image"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/synth"
+	"github.com/omnimask/omnimask/internal/testutil"
 )
 
 // writeScene writes a synthetic uint16 scene with nodata corners.
@@ -27,20 +27,6 @@ func writeScene(t testing.TB, dir string, w, h int, res float64) (string, *synth
 	return path, g
 }
 
-// listDir returns the names in dir.
-func listDir(t testing.TB, dir string) []string {
-	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n []string
-	for _, e := range es {
-		n = append(n, e.Name())
-	}
-	return n
-}
-
 func TestPredictFileWritesGeoreferencedCOG(t *testing.T) {
 	dir := t.TempDir()
 	scene, g := writeScene(t, dir, 700, 600, 10)
@@ -53,7 +39,7 @@ func TestPredictFileWritesGeoreferencedCOG(t *testing.T) {
 	if res.Output != out || res.ConfidenceOutput != filepath.Join(dir, "mask_confidence.tif") {
 		t.Fatalf("outputs %q %q", res.Output, res.ConfidenceOutput)
 	}
-	if got := listDir(t, dir); len(got) != 3 {
+	if got := testutil.DirNames(t, dir); len(got) != 3 {
 		t.Fatalf("folder holds %v, want scene, mask and confidence only", got)
 	}
 	in, err := godal.Open(scene)
@@ -133,7 +119,7 @@ func TestPredictFileErrorsLeaveNothing(t *testing.T) {
 			if _, err := e.PredictFile(ctx, []string{scene}, tt.req); err == nil {
 				t.Fatal("no error")
 			}
-			if got := listDir(t, dir); len(got) != 1 {
+			if got := testutil.DirNames(t, dir); len(got) != 1 {
 				t.Fatalf("folder holds %v after the error", got)
 			}
 		})
@@ -156,7 +142,7 @@ func TestCancelLeavesNothing(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if got := listDir(t, dir); len(got) != 1 {
+	if got := testutil.DirNames(t, dir); len(got) != 1 {
 		t.Fatalf("folder holds %v after cancel", got)
 	}
 	if d := time.Since(cancelled); d > 5*time.Second {

@@ -71,13 +71,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/airbusgeo/godal"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/testutil"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
 )
@@ -285,7 +285,7 @@ func TestHugeDeclaredSizeStreamsInBoundedMemory(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(5 * time.Millisecond):
-				if v := procStatus(t, "VmRSS"); v > peak.Load() {
+				if v := testutil.ProcStatus(t, "VmRSS"); v > peak.Load() {
 					peak.Store(v)
 				}
 			}
@@ -303,7 +303,7 @@ func TestHugeDeclaredSizeStreamsInBoundedMemory(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the deadline", err)
 	}
-	if n := listDir(t, out); len(n) > 0 {
+	if n := testutil.DirNames(t, out); len(n) > 0 {
 		t.Errorf("left behind: %v", n)
 	}
 	// A 112-row strip of 100000 x 3 float32 is 134 MB; a few are in flight,
@@ -313,24 +313,10 @@ func TestHugeDeclaredSizeStreamsInBoundedMemory(t *testing.T) {
 	}
 }
 
-// mountTmpfs mounts a tmpfs of the given size on a new folder, or skips.
-func mountTmpfs(t testing.TB, size string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "mnt")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("cannot mount a tmpfs (%v): needs root or CAP_SYS_ADMIN", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
 // The writer on a full disk: the error names the file, and neither the
 // temporary GeoTIFF nor the COG copy is left.
 func TestWriterDiskFull(t *testing.T) {
-	dir := mountTmpfs(t, "64k")
+	dir := testutil.MountTmpfs(t, "64k", false)
 	path := filepath.Join(dir, "probs.tif")
 	size := image.Pt(300, 300)
 	w, err := gdalio.Create(path, size, raster.Geo{}, gdalio.WriteOptions{Bands: 4, Float32: true})
@@ -356,7 +342,7 @@ func TestWriterDiskFull(t *testing.T) {
 		t.Errorf("error %q should be one line naming %s", err, path)
 	}
 	w.Close()
-	if n := listDir(t, dir); len(n) > 0 {
+	if n := testutil.DirNames(t, dir); len(n) > 0 {
 		t.Errorf("left behind: %v", n)
 	}
 }
@@ -371,7 +357,7 @@ func TestWriterCloseWithoutCommit(t *testing.T) {
 	if err := w.WriteUint8(0, image.Rect(0, 0, 64, 64), make([]uint8, 64*64)); err != nil {
 		t.Fatal(err)
 	}
-	if n := listDir(t, dir); len(n) != 1 || !strings.Contains(n[0], ".tmp-") {
+	if n := testutil.DirNames(t, dir); len(n) != 1 || !strings.Contains(n[0], ".tmp-") {
 		t.Fatalf("while writing the folder holds %v, want one temporary file", n)
 	}
 	for i := 0; i < 2; i++ {
@@ -382,7 +368,7 @@ func TestWriterCloseWithoutCommit(t *testing.T) {
 	if err := w.Commit(); err == nil {
 		t.Error("commit after close succeeded")
 	}
-	if n := listDir(t, dir); len(n) != 0 {
+	if n := testutil.DirNames(t, dir); len(n) != 0 {
 		t.Fatalf("left behind: %v", n)
 	}
 }
@@ -415,7 +401,7 @@ func TestFailedRunKeepsPreviousMask(t *testing.T) {
 	if b, _ := os.ReadFile(out); string(b) != string(old) {
 		t.Fatal("a failed run changed the existing mask")
 	}
-	if n := listDir(t, dir); len(n) != 2 {
+	if n := testutil.DirNames(t, dir); len(n) != 2 {
 		t.Fatalf("folder holds %v", n)
 	}
 	if _, err := e.PredictFile(context.Background(), []string{scene}, Request{Output: out}); err != nil {
@@ -442,7 +428,7 @@ func TestPredictAfterClose(t *testing.T) {
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("err = %v, want ErrClosed", err)
 	}
-	if n := listDir(t, dir); len(n) != 1 {
+	if n := testutil.DirNames(t, dir); len(n) != 1 {
 		t.Fatalf("left behind: %v", n)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/omnimask/omnimask/internal/testutil"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -151,7 +152,7 @@ func TestCLI(t *testing.T) {
 			return []string{"predict", d.scene, "--model", pointwise, "-o", filepath.Join(d.out, "named.tif")}
 		}, stdout: []string{"named.tif  96x80"}, files: func(t *testing.T, d *cliDirs) {
 			wantRaster(t, filepath.Join(d.out, "named.tif"), 1, godal.Byte)
-			if n := dirNames(t, d.out); len(n) != 1 {
+			if n := testutil.DirNames(t, d.out); len(n) != 1 {
 				t.Errorf("output folder holds %v", n)
 			}
 		}},
@@ -226,7 +227,7 @@ func TestCLI(t *testing.T) {
 		}, code: exitFailed, stdout: []string{"scene_omnimask.tif", "other_omnimask.tif"},
 			stderr: []string{"omnimask predict: {bad}: not a raster", "1 of 3 scenes failed"},
 			files: func(t *testing.T, d *cliDirs) {
-				if n := dirNames(t, d.out); len(n) != 2 {
+				if n := testutil.DirNames(t, d.out); len(n) != 2 {
 					t.Errorf("output folder holds %v, want the two good masks", n)
 				}
 			}},
@@ -288,7 +289,7 @@ func TestCLI(t *testing.T) {
 				tc.files(t, &d)
 			}
 			if tc.code != exitOK && tc.files == nil {
-				if n := dirNames(t, d.out); len(n) > 0 {
+				if n := testutil.DirNames(t, d.out); len(n) > 0 {
 					t.Errorf("output folder holds %v after a failure", n)
 				}
 			}
@@ -331,7 +332,7 @@ func TestCLICancelled(t *testing.T) {
 	if exitCode(err) != exitInterrupted {
 		t.Fatalf("exit code %d (err %v), want 130", exitCode(err), err)
 	}
-	if n := dirNames(t, d.out); len(n) > 0 {
+	if n := testutil.DirNames(t, d.out); len(n) > 0 {
 		t.Fatalf("left behind: %v", n)
 	}
 	if strings.Count(e.String(), "\n") > 2 {
@@ -372,7 +373,7 @@ func TestCtrlC(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	// Wait until the mask's temporary file exists: the run is under way.
 	deadline := time.Now().Add(30 * time.Second)
-	for len(dirNames(t, out)) == 0 {
+	for len(testutil.DirNames(t, out)) == 0 {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatalf("no temporary file after 30 s:\n%s", stderr.String())
@@ -402,7 +403,7 @@ func TestCtrlC(t *testing.T) {
 	if !strings.Contains(stderr.String(), "omnimask predict: "+scene+": interrupt") || strings.Contains(stderr.String(), "panic") {
 		t.Errorf("stderr %q", stderr.String())
 	}
-	if n := dirNames(t, out); len(n) > 0 {
+	if n := testutil.DirNames(t, out); len(n) > 0 {
 		t.Fatalf("left behind after SIGINT: %v", n)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/airbusgeo/godal"
+
+	"github.com/omnimask/omnimask/internal/testutil"
 )
 
 // landsatFolder writes a Landsat 8 product folder: per-band GeoTIFFs named
@@ -189,7 +191,7 @@ func TestPreviewEveryInputForm(t *testing.T) {
 			}
 			png := filepath.Join(look, strings.TrimSuffix(filepath.Base(masks[0]), ".tif")+".png")
 			wantPNG(t, png)
-			if n := dirNames(t, look); len(n) != 1 {
+			if n := testutil.DirNames(t, look); len(n) != 1 {
 				t.Errorf("preview folder holds %v", n)
 			}
 		})
