@@ -111,8 +111,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1
 	}
-	if o.BatchSize > 256 {
-		return o, fmt.Errorf("engine: batch size %d > 256", o.BatchSize)
+	if o.BatchSize > MaxBatchSize {
+		return o, fmt.Errorf("engine: batch size %d > %d", o.BatchSize, MaxBatchSize)
 	}
 	return o, nil
 }

@@ -70,7 +70,7 @@ func ParseSteps(scales, resolutions string) ([]Step, error) {
 		for _, f := range strings.Split(list, ",") {
 			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 			if err != nil || !(v > 0) || math.IsInf(v, 0) || (i == 0 && v > 100) {
-				return nil, fmt.Errorf("eval: %q is not a valid %s", f, [2]string{"scale (0 < s <= 100)", "resolution in metres"}[i])
+				return nil, fmt.Errorf("eval: %q is not a valid %s", f, [2]string{"scale (0 < s <= 100)", "resolution in metres (r > 0)"}[i])
 			}
 			s := Step{Scale: v}
 			if i == 1 {

@@ -32,9 +32,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return usagef("want one RUNFILE, got %d arguments", len(pos))
 	}
-	steps, err := eval.ParseSteps(*scales, *resolutions)
+	if err := ef.check(setFlags(fs)); err != nil {
+		return err
+	}
+	steps, err := checkSteps(*scales, *resolutions)
 	if err != nil {
-		return usagef("%v", evalErr{err})
+		return err
 	}
 	run, err := eval.LoadRunFile(pos[0])
 	if err != nil {

@@ -62,9 +62,9 @@ type engineFlags struct {
 func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
-	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all (default: all cores)")
-	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads (default 2)")
-	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call (default 1)")
+	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all, 1 to 4 per core (default: all cores)")
+	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads, 1 to the threads (default 2)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call, 1..256 (default 1)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 }
@@ -102,18 +102,24 @@ func (f *requestFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.sensor, "sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
 	fs.StringVar(&f.bands, "bands", "", "source bands for the model's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
 	fs.Var(&f.nodata, "nodata", "nodata value of the input (default: from the file)")
-	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres, for scenes without georeference")
-	fs.Float64Var(&f.procRes, "processing-resolution", 0, "resolution in metres to run the model at (default: nearest inside the model's range)")
+	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres (0 < m <= 100000), for scenes without georeference")
+	fs.Float64Var(&f.procRes, "processing-resolution", 0, "resolution in metres to run the model at, 0 < m <= 100000 (default: nearest inside the model's range)")
 	fs.BoolVar(&f.noResample, "no-resample", false, "run at native resolution whatever the model's range")
-	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution (default: the model's)")
-	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels (default: the model's; -1 for none)")
+	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution, 32..4096 and a multiple of the model's size multiple (default: the model's)")
+	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels, below half the patch; 0 or -1 for none (default: the model's)")
 	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
 }
 
-func (f *requestFlags) request() engine.Request {
+// request is the engine request of the flags; set are the flags given
+// explicitly: --overlap 0 means none (the engine's 0 is the model's).
+func (f *requestFlags) request(set map[string]bool) engine.Request {
+	overlap := f.overlap
+	if set["overlap"] && overlap == 0 {
+		overlap = -1
+	}
 	return engine.Request{Sensor: f.sensor, Bands: f.bands, NoData: f.nodata.v, Resolution: f.resolution,
 		ProcessingResolution: f.procRes, NoResample: f.noResample, PatchSize: f.patch,
-		Overlap: f.overlap, Blend: f.blend.Window}
+		Overlap: overlap, Blend: f.blend.Window}
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.

@@ -299,23 +299,23 @@ func hostileCases() []hostile {
 			}
 		}},
 		{name: "resolution-nan", setup: plain(64, 64), flags: []string{"--resolution", "NaN"},
-			req: engine.Request{Resolution: nan}, want: []string{"resolution"}},
+			req: engine.Request{Resolution: nan}, want: []string{"resolution"}, usage: "resolution"},
 		{name: "resolution-negative", setup: plain(64, 64), flags: []string{"--resolution", "-10"},
-			req: engine.Request{Resolution: -10}, want: []string{"resolution"}},
+			req: engine.Request{Resolution: -10}, want: []string{"resolution"}, usage: "resolution"},
 		{name: "resolution-inf", setup: plain(64, 64), flags: []string{"--resolution", "+Inf"},
-			req: engine.Request{Resolution: math.Inf(1)}, want: []string{"resolution"}},
+			req: engine.Request{Resolution: math.Inf(1)}, want: []string{"resolution"}, usage: "resolution"},
 		{name: "processing-resolution-inf", setup: plain(64, 64), flags: []string{"--processing-resolution", "Inf"},
-			req: engine.Request{ProcessingResolution: math.Inf(1)}, want: []string{"resolution"}},
+			req: engine.Request{ProcessingResolution: math.Inf(1)}, want: []string{"resolution"}, usage: "processing-resolution"},
 		{name: "upsample-more-than-4x", setup: plain(64, 64), flags: []string{"--processing-resolution", "1"},
 			req: engine.Request{ProcessingResolution: 1}, want: []string{"upsample", "4x"}},
 
 		// --- tiling ---
 		{name: "overlap-not-below-patch", setup: plain(64, 64), flags: []string{"--patch-size", "48", "--overlap", "48"},
-			req: engine.Request{PatchSize: 48, Overlap: 48}, want: []string{"overlap 48", "patch size 48"}},
+			req: engine.Request{PatchSize: 48, Overlap: 48}, want: []string{"overlap 48", "patch size 48"}, usage: "overlap"},
 		{name: "patch-below-minimum", setup: plain(64, 64), flags: []string{"--patch-size", "16"},
-			req: engine.Request{PatchSize: 16}, want: []string{"patch size 16"}},
+			req: engine.Request{PatchSize: 16}, want: []string{"patch size 16"}, usage: "patch-size"},
 		{name: "negative-patch-size", setup: plain(64, 64), flags: []string{"--patch-size", "-64"},
-			req: engine.Request{PatchSize: -64}, want: []string{"patch size -64"}},
+			req: engine.Request{PatchSize: -64}, want: []string{"patch size -64"}, usage: "patch-size"},
 
 		// --- models ---
 		{name: "model-corrupt", setup: plain(64, 64), model: testModel("corrupt.onnx"), names: model, want: []string{"unusable model"}},

@@ -61,6 +61,7 @@ type hostile struct {
 	want  []string            // the problem, as substrings of the one-line message; nil = success
 	names func(e *env) string // the file the message must name (default the first scene)
 	code  int                 // CLI exit code (default 1 for errors, 0 for success)
+	usage string              // the CLI refuses this flag's value as bad usage: exit 2, one line naming the flag and its range
 	cause error               // errors.Is target for the library error, if any
 
 	check   func(t *testing.T, e *env, res *engine.Result) // success: res is nil for the CLI
@@ -154,7 +155,7 @@ func TestHostileInputs(t *testing.T) {
 					if mode == "lib" && tc.cause != nil && !errors.Is(err, tc.cause) {
 						t.Errorf("error %v does not wrap %v", err, tc.cause)
 					}
-					checkMessage(t, msg, &tc, e)
+					checkMessage(t, msg, &tc, e, mode)
 					if got := testutil.DirNames(t, e.outDir); strings.Join(got, "|") != strings.Join(before, "|") {
 						t.Errorf("output folder holds %v after the error, held %v", got, before)
 					}
@@ -165,26 +166,39 @@ func TestHostileInputs(t *testing.T) {
 }
 
 // checkMessage asserts msg is one line that names the offending file and
-// contains the wanted words.
-func checkMessage(t *testing.T, msg string, tc *hostile, e *env) {
+// contains the wanted words (for a usage error of the CLI: names the flag
+// and gives its range).
+func checkMessage(t *testing.T, msg string, tc *hostile, e *env, mode string) {
 	t.Helper()
 	if strings.Contains(msg, "\n") {
 		t.Errorf("message spans several lines: %q", msg)
 	}
-	name := scene(e)
-	if tc.names != nil {
-		name = tc.names(e)
+	name, want := offender(tc, e, mode), tc.want
+	if mode == "cli" && tc.usage != "" {
+		want = []string{": want "}
 	}
 	if !strings.Contains(msg, name) {
 		t.Errorf("message %q does not name %s", msg, name)
 	}
 	// Temporary folders are named after the test: keep them out of the match.
 	bare := strings.ReplaceAll(msg, tc.name, "")
-	for _, w := range tc.want {
+	for _, w := range want {
 		if !strings.Contains(strings.ToLower(bare), strings.ToLower(w)) {
 			t.Errorf("message %q lacks %q", msg, w)
 		}
 	}
+}
+
+// offender is what a failing case's message must name: the flag of a
+// usage error in the CLI, else the file (by default the first scene).
+func offender(tc *hostile, e *env, mode string) string {
+	switch {
+	case mode == "cli" && tc.usage != "":
+		return "--" + tc.usage + " "
+	case tc.names != nil:
+		return tc.names(e)
+	}
+	return scene(e)
 }
 
 // noPanic runs f and turns a panic in it into a test failure.
@@ -277,7 +291,10 @@ func runCLI(t *testing.T, tc *hostile, e *env) (string, error) {
 		}
 	}
 	want := exitOK
-	if tc.want != nil {
+	switch {
+	case tc.usage != "":
+		want = exitUsage
+	case tc.want != nil:
 		want = exitFailed
 		if tc.code != 0 {
 			want = tc.code
@@ -292,11 +309,8 @@ func runCLI(t *testing.T, tc *hostile, e *env) (string, error) {
 		}
 		return out, nil
 	}
-	// The line about the offending file.
-	name := scene(e)
-	if tc.names != nil {
-		name = tc.names(e)
-	}
+	// The line about the offending file (or flag).
+	name := offender(tc, e, "cli")
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "omnimask predict: ") && strings.Contains(line, name) {
 			return line, err

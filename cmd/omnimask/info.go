@@ -25,15 +25,25 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return usagef("no scene given")
 	}
+	set := setFlags(fs)
+	if err := ef.check(set); err != nil {
+		return err
+	}
+	if err := rf.check(set); err != nil {
+		return err
+	}
 	e, err := engine.New(ef.options(stderr))
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	if err := rf.checkTiling(set, e); err != nil {
+		return err
+	}
 	groups := sceneGroups(scenes, *stack)
 	failed := 0
 	for _, g := range groups {
-		if err := describe(stdout, e, g, rf.request()); err != nil {
+		if err := describe(stdout, e, g, rf.request(set)); err != nil {
 			fmt.Fprintf(stderr, "omnimask info: %v\n", err)
 			failed++
 		}

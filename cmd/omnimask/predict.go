@@ -33,7 +33,14 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return usagef("no scene given")
 	}
-	req := rf.request()
+	set := setFlags(fs)
+	if err := ef.check(set); err != nil {
+		return err
+	}
+	if err := rf.check(set); err != nil {
+		return err
+	}
+	req := rf.request(set)
 	switch strings.ToLower(*conf) {
 	case "":
 	case "uint8", "u8":
@@ -76,6 +83,9 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer e.Close()
+	if err := rf.checkTiling(set, e); err != nil {
+		return err
+	}
 
 	failed := 0
 	for i, g := range groups {
