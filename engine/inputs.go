@@ -194,15 +194,18 @@ func resolveSafe(mtd string, in *input) (*input, error) {
 			return in, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: no 10 m sub-dataset in this Sentinel-2 product", mtd)
+	return nil, &SubDatasetError{Path: mtd, SubDatasets: subs, Err: fmt.Errorf("%s: no 10 m sub-dataset in this Sentinel-2 product", mtd)}
 }
 
 // resolveSubDatasets picks the preset's sub-datasets from a container.
 func resolveSubDatasets(path string, subs []string, preset *sensor.Preset, want []string, in *input) (*input, error) {
+	fail := func(format string, a ...any) error {
+		return &SubDatasetError{Path: path, SubDatasets: subs, Err: fmt.Errorf("%s: "+format, append([]any{path}, a...)...)}
+	}
 	if preset == nil {
 		p, ok := sensor.Detect(nil, []string{path})
 		if !ok {
-			return nil, fmt.Errorf("%s: holds %d sub-datasets; predict one of them (see omnimask info) or pass --sensor", path, len(subs))
+			return nil, fail("holds %d sub-datasets; predict one of them (see omnimask info) or pass --sensor", len(subs))
 		}
 		preset = &p
 	}
@@ -210,7 +213,7 @@ func resolveSubDatasets(path string, subs []string, preset *sensor.Preset, want 
 	for _, w := range want {
 		b := preset.Bands[w]
 		if b.SubDataset == "" {
-			return nil, fmt.Errorf("%s: sensor %s does not name sub-datasets", path, preset.Name)
+			return nil, fail("sensor %s does not name sub-datasets", preset.Name)
 		}
 		found := ""
 		for _, s := range subs {
@@ -220,7 +223,7 @@ func resolveSubDatasets(path string, subs []string, preset *sensor.Preset, want 
 			}
 		}
 		if found == "" {
-			return nil, fmt.Errorf("%s: no sub-dataset %s for %s", path, b.SubDataset, w)
+			return nil, fail("no sub-dataset %s for %s", b.SubDataset, w)
 		}
 		files = append(files, found)
 	}

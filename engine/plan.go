@@ -126,13 +126,13 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	}
 
 	// Tiling.
-	switch req.Blend {
-	case tiling.Ramp, tiling.Hann, tiling.Boxcar:
-	default:
+	if !req.Blend.Valid() {
 		return nil, fmt.Errorf("%s: unknown blend window %v", s.name, req.Blend)
 	}
 	patch, overlap := m.PatchSize, m.Overlap
 	if req.PatchSize != 0 {
+		// Another patch size keeps the model's overlap up to a quarter
+		// of the patch.
 		patch = req.PatchSize
 		if req.Overlap == 0 {
 			overlap = min(overlap, patch/4)
@@ -148,9 +148,6 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 			return nil, fmt.Errorf("%s: the model's input is fixed at %d px, patch size %d requested", s.name, fp, req.PatchSize)
 		}
 		patch = fp
-		if overlap >= patch {
-			overlap = patch / 4
-		}
 		if p.ProcSize.X < fp || p.ProcSize.Y < fp {
 			return nil, fmt.Errorf("%s: %w: %dx%d pixels at processing resolution, the model's fixed input needs %dx%d", s.name, tiling.ErrTooSmall, p.ProcSize.X, p.ProcSize.Y, fp, fp)
 		}

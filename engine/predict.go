@@ -21,7 +21,9 @@ import (
 var ErrOutputIsInput = errors.New("engine: output path is an input file")
 
 // Inspect opens a scene (one file, or per-band files stacked) and returns
-// the plan a prediction with req would follow, reading no pixels.
+// the plan a prediction with req would follow, reading no pixels. When the
+// files open but cannot be predicted with req, it returns what is known of
+// them (Files, Driver, Source, Size, Geo) with the error.
 func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
 	done, err := e.enter()
 	if err != nil {
@@ -30,11 +32,23 @@ func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
 	defer done()
 	s, p, err := e.open(paths, req)
 	if err != nil {
-		return nil, err
+		return p, err
 	}
 	s.Close()
 	return p, nil
 }
+
+// SubDatasetError is returned for a container file (HDF, NetCDF, a
+// Sentinel-2 product…) when none of its sub-datasets, or not the ones the
+// model needs, can be chosen: predict one of them, or name the sensor.
+type SubDatasetError struct {
+	Path        string
+	SubDatasets []string // their GDAL names, to predict one of them
+	Err         error    // why none was chosen
+}
+
+func (e *SubDatasetError) Error() string { return e.Err.Error() }
+func (e *SubDatasetError) Unwrap() error { return e.Err }
 
 // open resolves the inputs, opens them as one scene and plans the run.
 func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error) {
@@ -46,6 +60,9 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 		return nil, nil, err
 	}
 	s, err := gdalio.Open(in.files...)
+	if ce := (*gdalio.ContainerError)(nil); errors.As(err, &ce) {
+		return nil, nil, &SubDatasetError{Path: ce.Path, SubDatasets: ce.SubDatasets, Err: err}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,15 +85,25 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 	p, err := plan(e.manifest, e.limits, info, req)
 	if err != nil {
 		s.Close()
-		return nil, nil, err
+		p = &Plan{Size: info.size, Geo: info.geo, SceneBands: info.names}
+		describeSource(p, in, s)
+		return nil, p, err
 	}
-	p.Files, p.Sensor = in.files, in.sensor
+	describeSource(p, in, s)
 	p.Notes = append(append(in.notes, s.Notes...), p.Notes...)
 	if err := s.Select(p.BandIndex); err != nil {
 		s.Close()
 		return nil, nil, err
 	}
 	return s, p, nil
+}
+
+// describeSource records in p the files a scene is read from.
+func describeSource(p *Plan, in *input, s *gdalio.Scene) {
+	p.Files, p.Sensor, p.Driver = in.files, in.sensor, s.Driver
+	for _, b := range s.Bands {
+		p.Source = append(p.Source, Band{Name: b.Name, Type: b.Type, NoData: b.NoData})
+	}
 }
 
 func fileInfo(s *gdalio.Scene) sceneInfo {

@@ -76,7 +76,16 @@ type Plan struct {
 	Memory     int64    // estimated peak working memory in bytes
 	BandIndex  []int    // 0-based scene band for each model input
 	SceneBands []string // names of all the scene's bands
+	Driver     string   // GDAL driver of the first file ("" for in-memory scenes)
+	Source     []Band   // every band of the files read, in order (PredictFile and Inspect)
 	grid       *tiling.Grid
+}
+
+// Band describes one band of the files a scene is read from.
+type Band struct {
+	Name   string // band description, or the file's base name for single-band files of a stack
+	Type   string // data type, as GDAL names it
+	NoData raster.NoData
 }
 
 // Resampled reports whether the scene is processed at another resolution.

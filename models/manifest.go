@@ -11,6 +11,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/omnimask/omnimask/tiling"
 )
 
 // MetadataKey is the ONNX metadata_props key holding the manifest JSON.
@@ -126,7 +128,7 @@ func (m *Manifest) Validate() error {
 	if m.PatchSize <= 0 || m.PatchSize > 1<<14 {
 		return bad("patch_size %d outside 1..16384", m.PatchSize)
 	}
-	if m.Overlap < 0 || m.Overlap >= m.PatchSize {
+	if tiling.Check(m.PatchSize, m.Overlap) != nil {
 		return bad("overlap %d must be in 0..patch_size-1", m.Overlap)
 	}
 	if m.SizeMultiple < 0 || m.SizeMultiple > m.PatchSize {

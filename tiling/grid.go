@@ -26,16 +26,27 @@ type Grid struct {
 	Xs, Ys  []int // patch origins along each axis, ascending, no duplicates
 }
 
-// NewGrid plans the patches of a scene of the given size.
-func NewGrid(size image.Point, patch, overlap int) (*Grid, error) {
+// Check reports whether patch and overlap can make a grid: a patch of at
+// least one pixel and an overlap of 0..patch-1 pixels. It is the one rule
+// NewGrid, Fit and model manifests apply.
+func Check(patch, overlap int) error {
 	switch {
 	case patch <= 0:
-		return nil, fmt.Errorf("tiling: patch size %d <= 0", patch)
+		return fmt.Errorf("tiling: patch size %d <= 0", patch)
 	case overlap < 0:
-		return nil, fmt.Errorf("tiling: overlap %d < 0", overlap)
+		return fmt.Errorf("tiling: overlap %d < 0", overlap)
 	case overlap >= patch:
-		return nil, fmt.Errorf("tiling: overlap %d >= patch size %d", overlap, patch)
-	case patch > size.X || patch > size.Y:
+		return fmt.Errorf("tiling: overlap %d >= patch size %d", overlap, patch)
+	}
+	return nil
+}
+
+// NewGrid plans the patches of a scene of the given size.
+func NewGrid(size image.Point, patch, overlap int) (*Grid, error) {
+	if err := Check(patch, overlap); err != nil {
+		return nil, err
+	}
+	if patch > size.X || patch > size.Y {
 		return nil, fmt.Errorf("tiling: patch size %d larger than scene %dx%d", patch, size.X, size.Y)
 	}
 	return &Grid{Size: size, Patch: patch, Overlap: overlap,
@@ -70,19 +81,13 @@ func (g *Grid) Rect(ix, iy int) image.Rectangle {
 // rounded down to a multiple of multiple (when > 0) and shrunk to fit the
 // scene's shorter side, with the overlap scaled by the same factor. A scene
 // whose shorter side cannot hold a MinPatch patch (or one multiple) gives
-// ErrTooSmall.
+// ErrTooSmall. The overlap stays below the patch (see Check).
 func Fit(size image.Point, patch, overlap, multiple int) (p, o int, err error) {
-	if patch <= 0 {
-		return 0, 0, fmt.Errorf("tiling: patch size %d <= 0", patch)
+	if err := Check(patch, overlap); err != nil {
+		return 0, 0, err
 	}
 	if patch < MinPatch {
 		return 0, 0, fmt.Errorf("tiling: patch size %d below the minimum %d", patch, MinPatch)
-	}
-	if overlap < 0 {
-		return 0, 0, fmt.Errorf("tiling: overlap %d < 0", overlap)
-	}
-	if overlap >= patch {
-		return 0, 0, fmt.Errorf("tiling: overlap %d >= patch size %d", overlap, patch)
 	}
 	if multiple <= 0 {
 		multiple = 1
@@ -95,10 +100,7 @@ func Fit(size image.Point, patch, overlap, multiple int) (p, o int, err error) {
 	}
 	o = overlap
 	if p != patch {
-		o = overlap * p / patch
-	}
-	if o >= p {
-		o = p / 2
+		o = overlap * p / patch // < p, as overlap < patch
 	}
 	return p, o, nil
 }

@@ -30,6 +30,12 @@ func (w Window) String() string {
 	return fmt.Sprintf("Window(%d)", int(w))
 }
 
+// Valid reports whether w is one of the windows defined here.
+func (w Window) Valid() bool {
+	_, ok := windowNames[w]
+	return ok
+}
+
 // ParseWindow returns the window named s (ramp, hann or boxcar).
 func ParseWindow(s string) (Window, error) {
 	for w, name := range windowNames {

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/omnimask/omnimask/engine"
-	"github.com/omnimask/omnimask/internal/gdalio"
 )
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,31 +56,24 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func describe(w io.Writer, e *engine.Engine, paths []string, req engine.Request) error {
 	p, perr := e.Inspect(paths, req)
-	files := paths
-	if perr == nil {
-		files = p.Files
-	} else if len(paths) == 1 {
-		if subs, err := gdalio.SubDatasets(paths[0]); err == nil && len(subs) > 0 {
-			fmt.Fprintf(w, "%s: container with %d sub-datasets (predict one of them, or pass --sensor):\n", paths[0], len(subs))
-			for _, s := range subs {
-				fmt.Fprintf(w, "  %s\n", s)
-			}
-			return perr
+	if sd := (*engine.SubDatasetError)(nil); errors.As(perr, &sd) && len(sd.SubDatasets) > 0 {
+		fmt.Fprintf(w, "%s: container with %d sub-datasets (predict one of them, or pass --sensor):\n", sd.Path, len(sd.SubDatasets))
+		for _, s := range sd.SubDatasets {
+			fmt.Fprintf(w, "  %s\n", s)
 		}
+		return perr
 	}
-	s, err := gdalio.Open(files...)
-	if err != nil {
-		return err
+	if p == nil {
+		return perr
 	}
-	defer s.Close()
 	fmt.Fprintf(w, "%s\n", strings.Join(paths, " + "))
-	if strings.Join(files, " ") != strings.Join(paths, " ") {
-		for _, f := range files {
+	if strings.Join(p.Files, " ") != strings.Join(paths, " ") {
+		for _, f := range p.Files {
 			fmt.Fprintf(w, "  reads       %s\n", f)
 		}
 	}
-	fmt.Fprintf(w, "  driver      %s, %dx%d pixels, %d bands\n", s.Driver, s.Size.X, s.Size.Y, len(s.Bands))
-	for i, b := range s.Bands {
+	fmt.Fprintf(w, "  driver      %s, %dx%d pixels, %d bands\n", p.Driver, p.Size.X, p.Size.Y, len(p.Source))
+	for i, b := range p.Source {
 		nd := ""
 		if b.NoData.Set {
 			nd = fmt.Sprintf(", nodata %g", b.NoData.Value)
@@ -91,8 +84,8 @@ func describe(w io.Writer, e *engine.Engine, paths []string, req engine.Request)
 		}
 		fmt.Fprintf(w, "    %2d  %-16s %s%s\n", i+1, name, b.Type, nd)
 	}
-	if s.Geo.Georeferenced() {
-		fmt.Fprintf(w, "  georef      %s, transform %v\n", crsName(s.Geo.CRS), s.Geo.Transform)
+	if p.Geo.Georeferenced() {
+		fmt.Fprintf(w, "  georef      %s, transform %v\n", crsName(p.Geo.CRS), p.Geo.Transform)
 	} else {
 		fmt.Fprintf(w, "  georef      none\n")
 	}

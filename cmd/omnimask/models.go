@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/omnimask/omnimask/engine"
-	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/models"
 )
 
@@ -56,12 +54,11 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "omnimask %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(stdout, "GDAL %s\n", gdalio.Version())
-	v, err := ort.Setup(*ortLib)
+	fmt.Fprintf(stdout, "GDAL %s\n", engine.GDALVersion())
+	v, path, err := engine.LoadORT(*ortLib)
 	if err != nil {
 		return err
 	}
-	path, _ := ort.Loaded()
 	fmt.Fprintf(stdout, "ONNX Runtime %s (%s)\n", v, path)
 	return nil
 }

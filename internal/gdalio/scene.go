@@ -42,6 +42,17 @@ func Register() {
 // ErrNotRaster is wrapped when a file is not something GDAL reads as a raster.
 var ErrNotRaster = errors.New("not a raster GDAL can read")
 
+// ContainerError is returned by Open for a file that holds sub-datasets
+// (HDF, NetCDF…) instead of pixels of its own.
+type ContainerError struct {
+	Path        string
+	SubDatasets []string // their GDAL names
+}
+
+func (e *ContainerError) Error() string {
+	return fmt.Sprintf("%s: the file holds sub-datasets; open one of them (see `omnimask info %s`)", e.Path, e.Path)
+}
+
 // Band describes one band available in a scene.
 type Band struct {
 	File   int    // index into Scene.Paths
@@ -165,8 +176,8 @@ func Open(paths ...string) (*Scene, error) {
 		st := ds.Structure()
 		if st.SizeX <= 0 || st.SizeY <= 0 || st.NBands == 0 {
 			s.Close()
-			if len(ds.Metadatas(godal.Domain("SUBDATASETS"))) > 0 {
-				return nil, fmt.Errorf("%s: the file holds sub-datasets; open one of them (see `omnimask info %s`)", p, p)
+			if subs := subDatasets(ds); len(subs) > 0 {
+				return nil, &ContainerError{Path: p, SubDatasets: subs}
 			}
 			return nil, fmt.Errorf("%s: %w (%dx%d pixels, %d bands)", p, ErrNotRaster, st.SizeX, st.SizeY, st.NBands)
 		}
@@ -218,12 +229,17 @@ func SubDatasets(path string) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRaster, firstLine(err))
 	}
 	defer ds.Close()
+	return subDatasets(ds), nil
+}
+
+// subDatasets lists the sub-dataset names of an open dataset.
+func subDatasets(ds *godal.Dataset) []string {
 	md := ds.Metadatas(godal.Domain("SUBDATASETS"))
 	var out []string
 	for i := 1; ; i++ {
 		v, ok := md[fmt.Sprintf("SUBDATASET_%d_NAME", i)]
 		if !ok {
-			return out, nil
+			return out
 		}
 		out = append(out, v)
 	}
