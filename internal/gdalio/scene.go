@@ -163,7 +163,7 @@ func Open(paths ...string) (*Scene, error) {
 	s := &Scene{Paths: paths}
 	var sizes []image.Point
 	for i, p := range paths {
-		if err := checkPath(p); err != nil {
+		if err := checkName(p); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -221,7 +221,7 @@ func Open(paths ...string) (*Scene, error) {
 // SAFE…), or nil when it has none.
 func SubDatasets(path string) ([]string, error) {
 	Register()
-	if err := checkPath(path); err != nil {
+	if err := checkName(path); err != nil {
 		return nil, err
 	}
 	ds, err := godal.Open(path, godal.RasterOnly())
@@ -245,11 +245,20 @@ func subDatasets(ds *godal.Dataset) []string {
 	}
 }
 
+// checkName refuses dataset names GDAL must never see (see Sources), then
+// checks plain files (checkPath).
+func checkName(p string) error {
+	if _, err := Sources(p); err != nil {
+		return err
+	}
+	return checkPath(p)
+}
+
 // checkPath gives clear errors for plain files that cannot be rasters,
 // before GDAL gives a vaguer one. GDAL paths (/vsi…, DRIVER:…) are left to
-// GDAL.
+// GDAL; a file that exists is a file even with a colon in its name.
 func checkPath(p string) error {
-	if strings.HasPrefix(p, "/vsi") || (strings.Contains(p, ":") && !strings.HasPrefix(p, "/")) {
+	if _, err := os.Lstat(p); err != nil && (strings.HasPrefix(p, "/vsi") || (strings.Contains(p, ":") && !strings.HasPrefix(p, "/"))) {
 		return nil
 	}
 	st, err := os.Stat(p)
