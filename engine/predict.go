@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -136,7 +135,7 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 		return nil, err
 	}
 	defer s.Close()
-	if err := checkOutputs(p.Files, req); err != nil {
+	if err := checkSources(paths, p.Files, req); err != nil {
 		return nil, err
 	}
 	res, err := e.predict(ctx, p, s, req)
@@ -211,33 +210,30 @@ func (s *memSource) Read(dst *raster.Float32) error {
 	return nil
 }
 
+// checkOutputs checks the request's outputs against the files named (see
+// CheckOutputs); PredictFile checks them again against every file the scene
+// reads once its inputs are resolved.
 func checkOutputs(paths []string, req Request) error {
-	for _, out := range []string{req.Output, req.ConfidenceOutput} {
-		if out == "" {
-			continue
-		}
-		for _, in := range paths {
-			if sameOrEqual(in, out) {
-				return fmt.Errorf("%s: %w", out, ErrOutputIsInput)
-			}
-		}
+	if req.Output == "" && req.ConfidenceOutput == "" {
+		return nil
 	}
-	if req.Output != "" && sameOrEqual(req.Output, req.ConfidenceOutput) {
-		return fmt.Errorf("%s: mask and confidence outputs are the same file", req.Output)
-	}
-	return nil
+	return CheckOutputs(paths, []string{req.Output, req.ConfidenceOutput})
 }
 
-func sameOrEqual(a, b string) bool {
-	if a == "" || b == "" {
-		return false
+// checkSources checks the outputs against every file the scene reads.
+func checkSources(paths, files []string, req Request) error {
+	if req.Output == "" && req.ConfidenceOutput == "" {
+		return nil
 	}
-	if filepath.Clean(a) == filepath.Clean(b) {
-		return true
+	srcs := append([]string(nil), paths...)
+	for _, f := range files {
+		fs, err := gdalio.Sources(f)
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, fs...)
 	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+	return CheckOutputs(srcs, []string{req.Output, req.ConfidenceOutput})
 }
 
 // begin registers a prediction in flight (done must be called when it

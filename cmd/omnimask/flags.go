@@ -142,7 +142,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if err == flag.ErrHelp {
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, usageError{msg: err.Error()}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -350,14 +350,14 @@ func hostileCases() []hostile {
 		// --- outputs ---
 		{name: "output-is-input", setup: plain(64, 64), out: func(t *testing.T, e *env) {
 			e.output, e.outDir, e.explicit = e.scenes[0], e.in, true
-		}, names: output, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput},
+		}, names: output, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput, code: exitUsage},
 		{name: "output-is-symlink-to-input", setup: plain(64, 64), out: func(t *testing.T, e *env) {
 			e.outDir = t.TempDir()
 			e.output, e.explicit = filepath.Join(e.outDir, "link.tif"), true
 			if err := os.Symlink(e.scenes[0], e.output); err != nil {
 				t.Fatal(err)
 			}
-		}, names: output, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput},
+		}, names: output, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput, code: exitUsage},
 		{name: "output-is-a-band-file-of-a-product-folder", setup: func(t *testing.T, in string) []string {
 			dir := filepath.Join(in, "S2_product")
 			os.Mkdir(dir, 0o755)
@@ -367,12 +367,12 @@ func hostileCases() []hostile {
 			return []string{dir}
 		}, out: func(t *testing.T, e *env) {
 			e.outDir, e.output, e.explicit = e.scenes[0], filepath.Join(e.scenes[0], "T33_B04.tif"), true
-		}, names: output, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput},
+		}, names: output, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput, code: exitUsage},
 		{name: "confidence-output-is-input", setup: func(t *testing.T, in string) []string {
 			return []string{tif{w: 64, h: 64}.write(t, filepath.Join(in, "m_confidence.tif"))}
 		}, flags: []string{"--confidence", "uint8"}, req: engine.Request{Confidence: engine.ConfidenceUint8},
 			out:   func(t *testing.T, e *env) { e.output, e.outDir, e.explicit = filepath.Join(e.in, "m.tif"), e.in, true },
-			names: scene, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput},
+			names: scene, want: []string{"output path is an input"}, cause: engine.ErrOutputIsInput, code: exitUsage},
 		{name: "output-folder-missing", setup: plain(64, 64), out: func(t *testing.T, e *env) {
 			e.outDir = filepath.Join(t.TempDir(), "nope")
 			e.output = filepath.Join(e.outDir, "scene_omnimask.tif")
@@ -381,7 +381,7 @@ func hostileCases() []hostile {
 			e.outDir = t.TempDir()
 			e.output, e.explicit = filepath.Join(e.outDir, "sub"), true
 			os.Mkdir(e.output, 0o755)
-		}, names: output, want: []string{"directory"}},
+		}, names: output, want: []string{"directory"}, cause: engine.ErrOutputNotFile, code: exitUsage},
 		{name: "output-folder-read-only", setup: plain(64, 64), out: func(t *testing.T, e *env) {
 			e.outDir = testutil.ReadOnlyDir(t)
 			e.output = filepath.Join(e.outDir, "scene_omnimask.tif")

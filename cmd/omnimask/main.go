@@ -44,12 +44,17 @@ const (
 	exitInterrupted = 130
 )
 
-// usageError marks errors in the command line itself.
-type usageError struct{ msg string }
+// usageError marks errors in the command line itself; cause, when set, is
+// the library error it reports.
+type usageError struct {
+	msg   string
+	cause error
+}
 
 func (e usageError) Error() string { return e.msg }
+func (e usageError) Unwrap() error { return e.cause }
 
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
 
 func exitCode(err error) int {
 	var ue usageError

@@ -86,6 +86,9 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := rf.checkTiling(set, e); err != nil {
 		return err
 	}
+	if err := checkRunOutputs(e, groups, outputs, req, *preview); err != nil {
+		return err
+	}
 
 	failed := 0
 	for i, g := range groups {
@@ -112,10 +115,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			summarise(stdout, e, res)
 		}
 		if *preview != "" {
-			pp := *preview
-			if st, err := os.Stat(pp); err == nil && st.IsDir() {
-				pp = filepath.Join(pp, strings.TrimSuffix(filepath.Base(res.Output), filepath.Ext(res.Output))+".png")
-			}
+			pp := previewPath(*preview, res.Output)
 			// The rasters the engine read, not the arguments: a product
 			// folder, MTL or MTD file names them, and the plan's band
 			// indices refer to them.

@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/regfile"
+)
+
+// Errors of CheckOutputs: an output would replace something a run reads,
+// two outputs would be the same file, or a destination exists and is not a
+// regular file.
+var (
+	ErrOutputCollision = errors.New("engine: two outputs are the same file")
+	ErrOutputNotFile   = errors.New("engine: output exists and is not a regular file")
+)
+
+// Sources returns the local files reading the scene named by paths would
+// touch: the files it resolves to (bands of a product folder, the MTL, the
+// file of a sub-dataset), the archives of /vsizip/ paths, every source of a
+// VRT (recursively) and the sidecars GDAL reads beside them. An output must
+// not be any of them (see CheckOutputs).
+func (e *Engine) Sources(paths []string, req Request) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	in, err := e.resolveInputs(paths, req)
+	if err != nil {
+		return out, err
+	}
+	for _, f := range in.files {
+		files, err := gdalio.Sources(f)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// CheckOutputs refuses, before anything is written, outputs that would
+// replace what a run reads or each other: an output that is one of inputs
+// (by path, through symbolic links or as a hard link: ErrOutputIsInput), two
+// outputs that are the same file (ErrOutputCollision), or an output that
+// exists and is not a regular file — a directory, a named pipe, a device, a
+// symbolic link (ErrOutputNotFile). inputs are files as Sources returns
+// them; empty outputs are skipped.
+func CheckOutputs(inputs, outputs []string) error {
+	type file struct {
+		name, real string
+		st         os.FileInfo
+	}
+	ins := make([]file, 0, len(inputs))
+	for _, in := range inputs {
+		f := file{name: in, real: realPath(in)}
+		f.st, _ = os.Stat(in)
+		ins = append(ins, f)
+	}
+	var outs []file
+	for _, out := range outputs {
+		if out == "" {
+			continue
+		}
+		o := file{name: out, real: realPath(out)}
+		o.st, _ = os.Stat(out)
+		for _, in := range ins {
+			if o.real == in.real || (o.st != nil && in.st != nil && os.SameFile(o.st, in.st)) {
+				what := ""
+				if in.name != out && filepath.Clean(in.name) != filepath.Clean(out) {
+					what = " (" + gdalio.Quote(in.name) + ")"
+				}
+				return fmt.Errorf("%s: %w%s", gdalio.Quote(out), ErrOutputIsInput, what)
+			}
+		}
+		if lst, err := os.Lstat(out); err == nil && !lst.Mode().IsRegular() {
+			return fmt.Errorf("%s: %w: it is %s", gdalio.Quote(out), ErrOutputNotFile, regfile.Kind(lst.Mode()))
+		}
+		for _, p := range outs {
+			if o.real == p.real || (o.st != nil && p.st != nil && os.SameFile(o.st, p.st)) {
+				return fmt.Errorf("%s and %s: %w", gdalio.Quote(p.name), gdalio.Quote(out), ErrOutputCollision)
+			}
+		}
+		outs = append(outs, o)
+	}
+	return nil
+}
+
+// realPath is the absolute path of p with every symbolic link of its folder
+// (and of p itself, when it exists) resolved.
+func realPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	dir, base := filepath.Split(abs)
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		return filepath.Join(r, base)
+	}
+	return abs
+}
