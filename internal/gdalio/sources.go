@@ -39,7 +39,7 @@ const (
 var subDatasetDrivers = map[string]bool{
 	"HDF4": true, "HDF4_SDS": true, "HDF4_GR": true, "HDF4_EOS": true, "HDF5": true, "NETCDF": true,
 	"SENTINEL2_L1B": true, "SENTINEL2_L1C": true, "SENTINEL2_L2A": true, "SENTINEL2_L1C_TILE": true,
-	"GTIFF_DIR": true, "NITF_IM": true,
+	"GTIFF_DIR": true, "NITF_IM": true, "GPKG": true, "ZARR": true,
 }
 
 // vsiAllowed are the GDAL virtual file systems a scene may be read through:
@@ -130,7 +130,10 @@ func (w *walker) visit(name string, depth int) error {
 	if m := driverPrefix.FindStringSubmatch(name); m != nil {
 		drv := strings.ToUpper(m[1])
 		if !subDatasetDrivers[drv] && !strings.HasPrefix(drv, "SENTINEL2_") {
-			return refused(name, connectionWhy(drv))
+			if why := connectionWhy(drv); why != "" {
+				return refused(name, why)
+			}
+			return fmt.Errorf("%s: %w: no such file, and %w: %s:… is not a sub-dataset of HDF, NetCDF, Sentinel-2 or TIFF files", Quote(name), ErrNotRaster, ErrRefused, drv)
 		}
 		f := subDatasetFile(name[len(m[0]):])
 		if f == "" {
@@ -161,7 +164,7 @@ func connectionWhy(drv string) string {
 	case "VRT":
 		return "vrt:// connection strings are not opened (give a .vrt file)"
 	}
-	return fmt.Sprintf("%s: connection strings are not opened (only sub-datasets of HDF, NetCDF, Sentinel-2 and TIFF files)", drv)
+	return ""
 }
 
 // subDatasetFile finds the file of a sub-dataset name's remainder: the quoted
