@@ -29,7 +29,7 @@ type Options struct {
 	// the system's library folders.
 	ORTLibrary string
 	// Threads is the number of threads inference runs on, in all; 0 = all
-	// cores.
+	// cores, and more than the cores are capped to them.
 	Threads int
 	// Streams is the number of inference calls one prediction runs at
 	// once (at most Threads), each on Threads/Streams threads; 0 = 2.
@@ -68,9 +68,13 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	gdalio.Register()
+	asked := opts.Threads
 	opts, err = opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if asked > opts.Threads && opts.Logger != nil {
+		opts.Logger.Warn(fmt.Sprintf("%d threads asked for, %d used (one per core)", asked, opts.Threads))
 	}
 	refs := opts.Models
 	if len(refs) == 0 {
@@ -101,7 +105,9 @@ func New(opts Options) (*Engine, error) {
 
 // withDefaults fills in the zero fields of Options and checks the others.
 func (o Options) withDefaults() (Options, error) {
-	if o.Threads <= 0 {
+	if o.Threads <= 0 || o.Threads > runtime.NumCPU() {
+		// More threads than cores only make ONNX Runtime's threads wait on
+		// each other (5000 took over a minute on a 0.3 s scene).
 		o.Threads = runtime.NumCPU()
 	}
 	if o.Streams <= 0 {

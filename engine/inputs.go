@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/regfile"
 	"github.com/omnimask/omnimask/sensor"
 )
 
@@ -99,7 +100,7 @@ func (e *Engine) resolveFolder(dir string, preset *sensor.Preset, in *input) (*i
 		case strings.HasPrefix(up, "MTD_MSIL") && strings.HasSuffix(up, ".XML"):
 			return resolveSafe(filepath.Join(dir, name), in)
 		case strings.HasSuffix(up, "_MTL.TXT") && preset == nil:
-			text, err := os.ReadFile(filepath.Join(dir, name))
+			text, err := regfile.Read(filepath.Join(dir, name), maxMetadataBytes)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/omnimask/omnimask/internal/ort"
+	"github.com/omnimask/omnimask/internal/regfile"
 	"github.com/omnimask/omnimask/models"
 )
 
@@ -59,7 +60,7 @@ func modelBytes(ref string) (data []byte, builtin bool, err error) {
 	} else if err == nil && !st.Mode().IsRegular() {
 		return nil, false, fmt.Errorf("%s: not a regular file", ref)
 	}
-	data, err = os.ReadFile(ref)
+	data, err = regfile.Read(ref, maxModelBytes)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, false, fmt.Errorf("%s: no such model file", ref)
@@ -78,7 +79,7 @@ func manifestFor(ref string, builtin bool, g *ort.Graph) (*models.Manifest, erro
 	src := "metadata_props[" + models.MetadataKey + "]"
 	raw, ok := g.Meta[models.MetadataKey]
 	if !builtin {
-		if side, err := os.ReadFile(ref + ".json"); err == nil {
+		if side, err := regfile.Read(ref+".json", maxMetadataBytes); err == nil {
 			raw, ok, src = string(side), true, ref+".json"
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s.json: %w", ref, err)

@@ -107,3 +107,11 @@ func realPath(p string) string {
 	}
 	return abs
 }
+
+// Size limits of the metadata files read whole: a Landsat MTL or a model's
+// JSON sidecar is kilobytes; a larger one is refused unread (a sparse 1 GiB
+// *_MTL.txt was read whole before: 2.1 GB peak). Models may be large.
+const (
+	maxMetadataBytes = 16 << 20
+	maxModelBytes    = 4 << 30
+)

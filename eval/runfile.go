@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/omnimask/omnimask/internal/regfile"
 )
 
 // Run is a run description: the scenes to predict, their reference masks and
@@ -228,7 +229,7 @@ func (g *Groups) UnmarshalYAML(n *yaml.Node) error {
 // LoadRunFile reads and validates a run file (JSON, or YAML for .yaml/.yml
 // files and anything not starting with '{').
 func LoadRunFile(path string) (*Run, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, 16<<20)
 	if err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
 	}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/gdalio"
 )
 
 // previewPath is where a scene's quick look goes: preview itself, or a PNG
@@ -27,18 +30,46 @@ func previewPath(preview, mask string) string {
 // engine.CheckOutputs). A scene whose files cannot be resolved is left to
 // fail on its own when it is predicted.
 func checkRunOutputs(e *engine.Engine, groups [][]string, masks []string, req engine.Request, preview string) error {
-	var inputs, outs []string
-	for i, g := range groups {
+	var inputs []string
+	for _, g := range groups {
 		srcs, _ := e.Sources(g, req)
 		inputs = append(inputs, srcs...)
-		outs = append(outs, masks[i])
-		if req.Confidence != engine.NoConfidence {
-			outs = append(outs, engine.ConfidencePath(masks[i]))
-		}
-		outs = append(outs, previewPath(preview, masks[i]))
 	}
-	if err := engine.CheckOutputs(inputs, outs); err != nil {
+	if err := engine.CheckOutputs(inputs, runOutputs(masks, req, preview)); err != nil {
 		return usageError{msg: err.Error(), cause: err}
 	}
 	return nil
+}
+
+// runOutputs lists every file a run writes ("" where none).
+func runOutputs(masks []string, req engine.Request, preview string) []string {
+	var outs []string
+	for _, m := range masks {
+		outs = append(outs, m)
+		if req.Confidence != engine.NoConfidence {
+			outs = append(outs, engine.ConfidencePath(m))
+		}
+		outs = append(outs, previewPath(preview, m))
+	}
+	return outs
+}
+
+// removeStale removes the temporary files that killed runs of omnimask left
+// in the run's output folders (see gdalio.RemoveStale).
+func removeStale(log *slog.Logger, outs []string, before time.Time) {
+	seen := map[string]bool{}
+	for _, o := range outs {
+		d := filepath.Dir(o)
+		if o == "" || seen[d] {
+			continue
+		}
+		seen[d] = true
+		removed, err := gdalio.RemoveStale(d, before)
+		for _, r := range removed {
+			log.Info("removed a temporary file left by an interrupted run", "file", r)
+		}
+		if err != nil {
+			log.Warn("cannot remove a stale temporary file", "err", err)
+		}
+	}
 }

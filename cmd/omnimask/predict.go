@@ -15,6 +15,7 @@ import (
 )
 
 func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	start := time.Now()
 	fs := newFlagSet("predict", "SCENE... [flags]", stderr)
 	var ef engineFlags
 	var rf requestFlags
@@ -89,6 +90,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkRunOutputs(e, groups, outputs, req, *preview); err != nil {
 		return err
 	}
+	removeStale(log, runOutputs(outputs, req, *preview), start)
 
 	failed := 0
 	for i, g := range groups {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,8 +57,7 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	// Absolute, because the COG copy may read it through a VRT.
-	w := &Writer{Path: path, opts: opts, size: size,
-		tmp: fmt.Sprintf("%s.tmp-%d-%08x.tif", abs, os.Getpid(), rand.Uint32())}
+	w := &Writer{Path: path, opts: opts, size: size, tmp: tempName(abs)}
 	dtype := godal.Byte
 	if opts.Float32 {
 		dtype = godal.Float32

@@ -117,6 +117,10 @@ func Find(explicit string) (string, error) {
 	cands := Candidates(explicit)
 	for _, p := range cands {
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			if !st.Mode().IsRegular() {
+				// dlopen would block on a named pipe.
+				return "", fmt.Errorf("%w: %s: not a regular file", ErrLibrary, p)
+			}
 			return p, nil
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/raster"
 )
@@ -119,7 +120,7 @@ func Size(scene image.Point) image.Point {
 
 // WritePNG encodes img into path atomically.
 func WritePNG(path string, img image.Image) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), gdalio.TempPattern(path))
 	if err != nil {
 		return fmt.Errorf("quicklook: %s: %w", path, err)
 	}
