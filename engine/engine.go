@@ -29,7 +29,7 @@ type Options struct {
 	// the system's library folders.
 	ORTLibrary string
 	// Threads is the number of threads inference runs on, in all; 0 = all
-	// cores, and more than the cores are capped to them.
+	// cores; at most MaxThreadsPerCore per core are used.
 	Threads int
 	// Streams is the number of inference calls one prediction runs at
 	// once (at most Threads), each on Threads/Streams threads; 0 = 2.
@@ -61,6 +61,9 @@ type Engine struct {
 	ortVer   string
 }
 
+// MaxThreadsPerCore caps Options.Threads.
+const MaxThreadsPerCore = 4
+
 // New loads the ONNX Runtime library (once per process) and the models.
 func New(opts Options) (*Engine, error) {
 	ver, err := ort.Setup(opts.ORTLibrary)
@@ -74,7 +77,7 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	if asked > opts.Threads && opts.Logger != nil {
-		opts.Logger.Warn(fmt.Sprintf("%d threads asked for, %d used (one per core)", asked, opts.Threads))
+		opts.Logger.Warn(fmt.Sprintf("%d threads asked for, %d used (at most %d per core)", asked, opts.Threads, MaxThreadsPerCore))
 	}
 	refs := opts.Models
 	if len(refs) == 0 {
@@ -105,11 +108,12 @@ func New(opts Options) (*Engine, error) {
 
 // withDefaults fills in the zero fields of Options and checks the others.
 func (o Options) withDefaults() (Options, error) {
-	if o.Threads <= 0 || o.Threads > runtime.NumCPU() {
-		// More threads than cores only make ONNX Runtime's threads wait on
-		// each other (5000 took over a minute on a 0.3 s scene).
+	if o.Threads <= 0 {
 		o.Threads = runtime.NumCPU()
 	}
+	// Far more threads than cores only make ONNX Runtime's threads wait on
+	// each other (5000 took over a minute on a 0.3 s scene).
+	o.Threads = min(o.Threads, MaxThreadsPerCore*runtime.NumCPU())
 	if o.Streams <= 0 {
 		o.Streams = min(2, o.Threads)
 	}
