@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,5 +151,20 @@ func TestNothingHangs(t *testing.T) {
 				t.Fatal("blocked")
 			}
 		})
+	}
+}
+
+// TestThreadsCapped: Options.Threads far above the cores (5000 took over a
+// minute on a 0.3 s scene) is capped at MaxThreadsPerCore per core, with a
+// warning.
+func TestThreadsCapped(t *testing.T) {
+	var log strings.Builder
+	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 5000,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if want := MaxThreadsPerCore * runtime.NumCPU(); e.opts.Threads != want {
+		t.Errorf("threads %d, want %d", e.opts.Threads, want)
+	}
+	if !strings.Contains(log.String(), "5000 threads asked for") {
+		t.Errorf("no warning: %q", log.String())
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omnimask/omnimask/internal/testutil"
 )
 
 // TestCLIRefusedDatasetNames enumerates, through the command line, dataset
@@ -46,7 +48,7 @@ func TestCLIRefusedDatasetNames(t *testing.T) {
 			if len(lines) != 2 || !strings.Contains(lines[0], tc.want) || !strings.Contains(lines[0], "refused") {
 				t.Errorf("stderr %q: want a line saying refused, %q", stderr, tc.want)
 			}
-			if n := dirNames(t, out); len(n) > 0 {
+			if n := testutil.DirNames(t, out); len(n) > 0 {
 				t.Errorf("written: %v", n)
 			}
 		})
@@ -79,7 +81,7 @@ func TestCLIRemovesStaleTemporaries(t *testing.T) {
 	if _, _, err := cli(t, "predict", scene, "--model", pointwise, "--output-dir", out, "--threads", "1"); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(dirNames(t, out), ",")
+	got := strings.Join(testutil.DirNames(t, out), ",")
 	for _, n := range stale {
 		if strings.Contains(got, n) {
 			t.Errorf("stale %s kept", n)
@@ -89,23 +91,5 @@ func TestCLIRemovesStaleTemporaries(t *testing.T) {
 		if !strings.Contains(got, n) {
 			t.Errorf("%s removed", n)
 		}
-	}
-}
-
-// TestCLIThreadsCapped: --threads far above the cores runs on the cores,
-// says so, and takes no longer than usual.
-func TestCLIThreadsCapped(t *testing.T) {
-	in, out := t.TempDir(), t.TempDir()
-	scene := tif{w: 64, h: 64}.write(t, filepath.Join(in, "s.tif"))
-	t0 := time.Now()
-	_, stderr, err := cli(t, "predict", scene, "--model", pointwise, "--output-dir", out, "--threads", "5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(t0); d > 20*time.Second {
-		t.Errorf("took %v", d)
-	}
-	if !strings.Contains(stderr, "5000 threads asked for") {
-		t.Errorf("no warning: %q", stderr)
 	}
 }

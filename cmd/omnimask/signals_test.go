@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/omnimask/omnimask/internal/testutil"
 )
 
 // startChild runs main() with args in a child process (see TestMainChild).
@@ -43,7 +45,7 @@ func TestSignalsStopRuns(t *testing.T) {
 			var stderr bytes.Buffer
 			cmd, done := startChild(t, args, &stderr)
 			deadline := time.Now().Add(30 * time.Second)
-			for len(dirNames(t, out)) == 0 {
+			for len(testutil.DirNames(t, out)) == 0 {
 				if time.Now().After(deadline) {
 					cmd.Process.Kill()
 					t.Fatalf("no temporary file after 30 s:\n%s", stderr.String())
@@ -68,7 +70,7 @@ func TestSignalsStopRuns(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 				t.Fatalf("exit %v, want code 130:\n%s", err, stderr.String())
 			}
-			if n := dirNames(t, out); len(n) > 0 {
+			if n := testutil.DirNames(t, out); len(n) > 0 {
 				t.Fatalf("left behind after %v: %v", sig, n)
 			}
 		})
