@@ -18,13 +18,17 @@ import (
 // writeScene writes a synthetic uint16 scene with nodata corners.
 func writeScene(t testing.TB, dir string, w, h int, res float64) (string, *synth.Generator) {
 	t.Helper()
-	g := synth.New(synth.Options{Width: w, Height: h, Seed: 7, NoDataCorners: true, ResolutionM: res,
-		Bands: []string{"blue", "green", "red", "nir"}})
-	path := filepath.Join(dir, "scene.tif")
-	if err := g.WriteGeoTIFF(path, synth.FileOptions{}); err != nil {
+	o := synth.Options{Width: w, Height: h, Seed: 7, NoDataCorners: true, ResolutionM: res, Bands: []string{"blue", "green", "red", "nir"}}
+	return writeSynth(t, filepath.Join(dir, "scene.tif"), o), synth.New(o)
+}
+
+// writeSynth writes the synthetic scene o as a GeoTIFF at path.
+func writeSynth(t testing.TB, path string, o synth.Options) string {
+	t.Helper()
+	if err := synth.New(o).WriteGeoTIFF(path, synth.FileOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return path, g
+	return path
 }
 
 func TestPredictFileWritesGeoreferencedCOG(t *testing.T) {

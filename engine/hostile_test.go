@@ -14,7 +14,7 @@ package engine
 //	-------------------------------------------------  --------------------------------------------------------------
 //	missing path / folder without band files           error  "no such file" / "a folder, but no per-band files …"
 //	empty file; FIFO, socket or device                 error  "empty file" / "not a regular file but a named pipe"
-//	not a raster (text .tif, truncated header, VRT     error  "not a raster GDAL can read (…GDAL's reason…)"
+//	not a raster (text .tif, truncated header, VRT     error  "not a raster GDAL can read: …GDAL's reason…"
 //	  without bands, ENVI header bigger than its data)
 //	truncated GeoTIFF, corrupt DEFLATE tile,           error  at read time: "reading band N rows a-b: …GDAL's reason…"
 //	  VRT whose source is missing

@@ -14,11 +14,7 @@ import (
 // so that a client (omnimask info) need not open them again.
 func TestInspectDescribesWhatItCannotPredict(t *testing.T) {
 	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
-	dir := t.TempDir()
-	path := filepath.Join(dir, "two.tif")
-	if err := synth.New(synth.Options{Width: 64, Height: 48, Seed: 1, Bands: []string{"blue", "green", "swir"}}).WriteGeoTIFF(path, synth.FileOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	path := writeSynth(t, filepath.Join(t.TempDir(), "three.tif"), synth.Options{Width: 64, Height: 48, Seed: 1, Bands: []string{"blue", "green", "swir"}})
 	p, err := e.Inspect([]string{path}, Request{})
 	if err == nil || !strings.Contains(err.Error(), "no band named") {
 		t.Fatalf("err = %v, want the band mismatch", err)

@@ -37,17 +37,6 @@ func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
 	return p, nil
 }
 
-// SubDatasetError is returned for a container file (HDF, NetCDF, a
-// Sentinel-2 product…) when none of its sub-datasets, or not the ones the
-// model needs, can be chosen: predict one of them, or name the sensor.
-type SubDatasetError struct {
-	Path        string
-	SubDatasets []string // their GDAL names, to predict one of them
-	Err         error    // why none was chosen
-}
-
-func (e *SubDatasetError) Error() string { return e.Err.Error() }
-func (e *SubDatasetError) Unwrap() error { return e.Err }
 
 // open resolves the inputs, opens them as one scene and plans the run.
 func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error) {
@@ -140,7 +129,7 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 	}
 	res, err := e.predict(ctx, p, s, req)
 	if err != nil {
-		if !strings.Contains(err.Error(), paths[0]) {
+		if !aboutInput(err, paths, p.Files) {
 			err = fmt.Errorf("%s: %w", paths[0], err)
 		}
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/airbusgeo/godal"
+
+	"github.com/omnimask/omnimask/internal/liberr"
 )
 
 // OverviewBlock is the tile size of the COGs written here; overview levels
@@ -123,7 +125,7 @@ func newPyramid(tmp string, size image.Point, nd int) (*pyramid, error) {
 			godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=NONE", "BIGTIFF=IF_SAFER"))
 		if err != nil {
 			p.remove()
-			return nil, fmt.Errorf("create overview: %s", firstLine(err))
+			return nil, &liberr.Error{Op: "create overview", Err: err}
 		}
 		l.ds = ds
 		p.levels = append(p.levels, l)
@@ -180,7 +182,7 @@ func (l *level) flush() error {
 		return nil
 	}
 	if err := l.ds.Bands()[0].Write(0, l.y0, l.buf[:l.n*l.size.X], l.size.X, l.n); err != nil {
-		return fmt.Errorf("write overview: %s", firstLine(err))
+		return &liberr.Error{Op: "write overview", Err: err}
 	}
 	l.y0 += l.n
 	l.n = 0
@@ -196,7 +198,7 @@ func (p *pyramid) close() error {
 	for _, l := range p.levels {
 		if l.ds != nil {
 			if err := l.ds.Close(); err != nil && first == nil {
-				first = fmt.Errorf("write overview: %s", firstLine(err))
+				first = &liberr.Error{Op: "write overview", Err: err}
 			}
 			l.ds = nil
 		}
@@ -218,20 +220,20 @@ func (p *pyramid) withOverviews(ds *godal.Dataset) (string, error) {
 	name := fmt.Sprintf("/vsimem/omnimask-%p.vrt", p)
 	vrt, err := ds.Translate(name, []string{"-of", "VRT"})
 	if err != nil {
-		return "", fmt.Errorf("describe output: %s", firstLine(err))
+		return "", &liberr.Error{Op: "describe output", Err: err}
 	}
 	defer godal.VSIUnlink(name)
 	if err := vrt.Close(); err != nil {
-		return "", fmt.Errorf("describe output: %s", firstLine(err))
+		return "", &liberr.Error{Op: "describe output", Err: err}
 	}
 	f, err := godal.VSIOpen(name)
 	if err != nil {
-		return "", fmt.Errorf("describe output: %s", firstLine(err))
+		return "", &liberr.Error{Op: "describe output", Err: err}
 	}
 	data, err := io.ReadAll(f)
 	f.Close()
 	if err != nil {
-		return "", fmt.Errorf("describe output: %s", firstLine(err))
+		return "", &liberr.Error{Op: "describe output", Err: err}
 	}
 	xml := string(data)
 	end := strings.LastIndex(xml, "</VRTRasterBand>")

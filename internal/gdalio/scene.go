@@ -17,6 +17,7 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -123,7 +124,7 @@ func (s *Scene) alignGrids(sizes []image.Point) error {
 		name := fmt.Sprintf("/vsimem/omnimask-%d-%x.vrt", i, rand.Uint64())
 		vrt, err := s.ds[i].Translate(name, []string{"-of", "VRT", "-outsize", fmt.Sprint(s.Size.X), fmt.Sprint(s.Size.Y), "-r", "bilinear"})
 		if err != nil {
-			return fmt.Errorf("%s: cannot resample onto the %dx%d grid: %s", p, s.Size.X, s.Size.Y, firstLine(err))
+			return &liberr.Error{Op: fmt.Sprintf("cannot resample onto the %dx%d grid", s.Size.X, s.Size.Y), Path: p, Err: err}
 		}
 		s.vsi = append(s.vsi, name)
 		s.Notes = append(s.Notes, fmt.Sprintf("%s resampled (bilinear) from %dx%d onto the %dx%d grid of %s", p, sz.X, sz.Y, s.Size.X, s.Size.Y, s.Paths[ref]))
@@ -170,7 +171,7 @@ func Open(paths ...string) (*Scene, error) {
 		ds, err := godal.Open(p, godal.RasterOnly())
 		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("%s: %w (%s)", p, ErrNotRaster, firstLine(err))
+			return nil, &liberr.Error{Path: p, Err: fmt.Errorf("%w: %w", ErrNotRaster, err)}
 		}
 		s.ds = append(s.ds, ds)
 		st := ds.Structure()
@@ -226,7 +227,7 @@ func SubDatasets(path string) ([]string, error) {
 	}
 	ds, err := godal.Open(path, godal.RasterOnly())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRaster, firstLine(err))
+		return nil, &liberr.Error{Path: path, Err: fmt.Errorf("%w: %w", ErrNotRaster, err)}
 	}
 	defer ds.Close()
 	return subDatasets(ds), nil
@@ -330,7 +331,7 @@ func (s *Scene) ReadParallel(dst *raster.Float32, threads int) error {
 		}
 		err := band.Read(r.Min.X, r.Min.Y, dst.Pix[off:], r.Dx(), r.Dy(), opts...)
 		if err != nil {
-			return fmt.Errorf("%s: reading band %d rows %d-%d: %s", s.Paths[b.File], b.Index, r.Min.Y, r.Max.Y-1, firstLine(err))
+			return &liberr.Error{Op: fmt.Sprintf("reading band %d rows %d-%d", b.Index, r.Min.Y, r.Max.Y-1), Path: s.Paths[b.File], Err: err}
 		}
 	}
 	return nil
@@ -346,7 +347,7 @@ func (s *Scene) ReadResampled(dst *raster.Float32, src image.Rectangle, alg goda
 		err := band.Read(src.Min.X, src.Min.Y, dst.Pix[off:], dst.Rect.Dx(), dst.Rect.Dy(),
 			godal.Window(src.Dx(), src.Dy()), godal.Resampling(alg), godal.LineStride(dst.Stride))
 		if err != nil {
-			return fmt.Errorf("%s: reading band %d: %s", s.Paths[b.File], b.Index, firstLine(err))
+			return &liberr.Error{Op: fmt.Sprintf("reading band %d", b.Index), Path: s.Paths[b.File], Err: err}
 		}
 	}
 	return nil
@@ -420,12 +421,12 @@ func NormalizeCRS(crs string) (string, error) {
 	Register()
 	sr, err := godal.NewSpatialRef(crs)
 	if err != nil {
-		return "", fmt.Errorf("gdalio: unknown CRS %.60q: %s", crs, firstLine(err))
+		return "", &liberr.Error{Op: fmt.Sprintf("gdalio: unknown CRS %.60q", crs), Err: err}
 	}
 	defer sr.Close()
 	wkt, err := sr.WKT()
 	if err != nil {
-		return "", fmt.Errorf("gdalio: CRS %.60q: %s", crs, firstLine(err))
+		return "", &liberr.Error{Op: fmt.Sprintf("gdalio: CRS %.60q", crs), Err: err}
 	}
 	return wkt, nil
 }

@@ -17,15 +17,6 @@ func baseName(p string) string {
 	return strings.TrimSuffix(b, filepath.Ext(b))
 }
 
-// firstLine keeps the first line of an error message, trimmed.
-func firstLine(err error) string {
-	s := strings.TrimSpace(err.Error())
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
-
 // Version returns the runtime GDAL version.
 func Version() string {
 	v := godal.Version()

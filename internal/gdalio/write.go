@@ -12,6 +12,7 @@ import (
 
 	"github.com/airbusgeo/godal"
 
+	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -74,12 +75,12 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 		godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", compress, "ZLEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"))
 	if err != nil {
 		os.Remove(w.tmp)
-		return nil, fmt.Errorf("%s: cannot create output: %s", path, firstLine(err))
+		return nil, &liberr.Error{Op: "cannot create output", Path: path, Err: err}
 	}
 	w.ds = ds
 	if err := w.describe(geo); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	if opts.Bands == 1 && !opts.Float32 && w.resampling() == "MODE" && len(OverviewSizes(size)) > 0 {
 		nd := -1
@@ -95,28 +96,28 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 func (w *Writer) describe(geo raster.Geo) error {
 	if !geo.Transform.IsIdentity() {
 		if err := w.ds.SetGeoTransform(geo.Transform); err != nil {
-			return fmt.Errorf("set geotransform: %s", firstLine(err))
+			return &liberr.Error{Path: w.Path, Op: "set geotransform", Err: err}
 		}
 	}
 	if geo.CRS != "" {
 		if err := w.ds.SetProjection(geo.CRS); err != nil {
-			return fmt.Errorf("set CRS: %s", firstLine(err))
+			return &liberr.Error{Path: w.Path, Op: "set CRS", Err: err}
 		}
 	}
 	for k, v := range w.opts.Metadata {
 		if err := w.ds.SetMetadata(k, v); err != nil {
-			return fmt.Errorf("set metadata %s: %s", k, firstLine(err))
+			return &liberr.Error{Path: w.Path, Op: fmt.Sprintf("set metadata %s", k), Err: err}
 		}
 	}
 	for i, b := range w.ds.Bands() {
 		if w.opts.NoData.Set {
 			if err := b.SetNoData(w.opts.NoData.Value); err != nil {
-				return fmt.Errorf("set nodata: %s", firstLine(err))
+				return &liberr.Error{Path: w.Path, Op: "set nodata", Err: err}
 			}
 		}
 		if i < len(w.opts.Names) {
 			if err := b.SetDescription(w.opts.Names[i]); err != nil {
-				return fmt.Errorf("set band description: %s", firstLine(err))
+				return &liberr.Error{Path: w.Path, Op: "set band description", Err: err}
 			}
 		}
 	}
@@ -129,10 +130,10 @@ func (w *Writer) describe(geo raster.Geo) error {
 			ct.Entries[int(w.opts.NoData.Value)] = [4]int16{0, 0, 0, 0}
 		}
 		if err := w.ds.Bands()[0].SetColorTable(ct); err != nil {
-			return fmt.Errorf("set colour table: %s", firstLine(err))
+			return &liberr.Error{Path: w.Path, Op: "set colour table", Err: err}
 		}
 		if err := w.ds.Bands()[0].SetColorInterp(godal.CIPalette); err != nil {
-			return fmt.Errorf("set colour interpretation: %s", firstLine(err))
+			return &liberr.Error{Path: w.Path, Op: "set colour interpretation", Err: err}
 		}
 	}
 	return nil
@@ -153,7 +154,7 @@ func (w *Writer) write(band int, r image.Rectangle, data any) error {
 		return fmt.Errorf("%s: write after close", w.Path)
 	}
 	if err := w.ds.Bands()[band].Write(r.Min.X, r.Min.Y, data, r.Dx(), r.Dy()); err != nil {
-		return fmt.Errorf("%s: writing rows %d-%d: %s", w.Path, r.Min.Y, r.Max.Y-1, firstLine(err))
+		return &liberr.Error{Op: fmt.Sprintf("writing rows %d-%d", r.Min.Y, r.Max.Y-1), Path: w.Path, Err: err}
 	}
 	if w.pyr != nil {
 		pix, ok := data.([]uint8)
@@ -184,7 +185,7 @@ func (w *Writer) Commit() error {
 	w.ds = nil
 	if err := ds.Close(); err != nil {
 		w.Close()
-		return fmt.Errorf("%s: %s", w.Path, firstLine(err))
+		return &liberr.Error{Path: w.Path, Err: err}
 	}
 	cog := w.tmp + ".cog"
 	pyr := w.pyr
@@ -234,18 +235,18 @@ func (w *Writer) resampling() string {
 func translateCOG(src, dst, ovr string, pyr *pyramid) error {
 	ds, err := godal.Open(src)
 	if err != nil {
-		return fmt.Errorf("reopen: %s", firstLine(err))
+		return &liberr.Error{Op: "reopen", Err: err}
 	}
 	if pyr != nil {
 		vrt, err := pyr.withOverviews(ds)
 		if cerr := ds.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("reopen: %s", firstLine(cerr))
+			err = &liberr.Error{Op: "reopen", Err: cerr}
 		}
 		if err != nil {
 			return err
 		}
 		if ds, err = godal.Open(vrt); err != nil {
-			return fmt.Errorf("reopen with overviews: %s", firstLine(err))
+			return &liberr.Error{Op: "reopen with overviews", Err: err}
 		}
 	}
 	out, err := ds.Translate(dst, []string{"-of", "COG",
@@ -253,10 +254,10 @@ func translateCOG(src, dst, ovr string, pyr *pyramid) error {
 		"-co", "OVERVIEW_RESAMPLING=" + ovr})
 	cerr := ds.Close()
 	if err != nil {
-		return fmt.Errorf("write COG: %s", firstLine(err))
+		return &liberr.Error{Op: "write COG", Err: err}
 	}
 	if err := out.Close(); err != nil {
-		return fmt.Errorf("write COG: %s", firstLine(err))
+		return &liberr.Error{Op: "write COG", Err: err}
 	}
 	return cerr
 }

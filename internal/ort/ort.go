@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	onnx "github.com/yalue/onnxruntime_go"
+
+	"github.com/omnimask/omnimask/internal/liberr"
 )
 
 // WantMajorMinor is the ONNX Runtime release line the bindings speak.
@@ -50,13 +52,12 @@ func Setup(explicit string) (version string, err error) {
 	}
 	onnx.SetSharedLibraryPath(path)
 	if err := onnx.InitializeEnvironment(onnx.WithLogLevelError()); err != nil {
-		msg := oneLine(err)
-		if strings.HasSuffix(msg, "Error setting ORT API base: 2") {
+		if strings.HasSuffix(liberr.FirstLine(err), "Error setting ORT API base: 2") {
 			// OrtGetApiBase exists but GetApi(ORT_API_VERSION) returned
 			// NULL: a release older than the API version the bindings use.
-			msg = "an ONNX Runtime older than " + WantMajorMinor + " (it lacks the C API version the bindings need)"
+			err = errors.Join(errors.New("an ONNX Runtime older than "+WantMajorMinor+" (it lacks the C API version the bindings need)"), err)
 		}
-		return "", fmt.Errorf("%w: %s: %s (omnimask needs ONNX Runtime %s.x)", ErrLibrary, path, msg, WantMajorMinor)
+		return "", fmt.Errorf("%w: %w (omnimask needs ONNX Runtime %s.x)", ErrLibrary, &liberr.Error{Path: path, Err: err}, WantMajorMinor)
 	}
 	v := onnx.GetVersion()
 	if !strings.HasPrefix(v, WantMajorMinor+".") {
@@ -134,13 +135,4 @@ func sameFile(a, b string) bool {
 	sa, err1 := os.Stat(a)
 	sb, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
-}
-
-// oneLine keeps the first line of an error message.
-func oneLine(err error) string {
-	s := strings.TrimSpace(err.Error())
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

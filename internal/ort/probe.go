@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	onnx "github.com/yalue/onnxruntime_go"
+
+	"github.com/omnimask/omnimask/internal/liberr"
 )
 
 // Probe runs a model with one float32 input and returns every float32
@@ -26,7 +28,7 @@ func Probe(data []byte, in []float32, shape [4]int64, opts Options) (map[string]
 	}
 	so, err := onnx.NewSessionOptions()
 	if err != nil {
-		return nil, nil, fmt.Errorf("ort: session options: %s", oneLine(err))
+		return nil, nil, &liberr.Error{Op: "ort: session options", Err: err}
 	}
 	defer so.Destroy()
 	if err := configure(so, opts); err != nil {
@@ -34,17 +36,17 @@ func Probe(data []byte, in []float32, shape [4]int64, opts Options) (map[string]
 	}
 	s, err := onnx.NewDynamicAdvancedSessionWithONNXData(data, []string{ins[0].Name}, names, so)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %s", ErrModel, oneLine(err))
+		return nil, nil, fmt.Errorf("%w: %w", ErrModel, &liberr.Error{Err: err})
 	}
 	defer s.Destroy()
 	it, err := onnx.NewTensor(onnx.NewShape(shape[:]...), in)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ort: input tensor %v: %s", shape, oneLine(err))
+		return nil, nil, &liberr.Error{Op: fmt.Sprintf("ort: input tensor %v", shape), Err: err}
 	}
 	defer it.Destroy()
 	vals := make([]onnx.Value, len(names))
 	if err := s.Run([]onnx.Value{it}, vals); err != nil {
-		return nil, nil, fmt.Errorf("ort: run: %s", oneLine(err))
+		return nil, nil, &liberr.Error{Op: "ort: run", Err: err}
 	}
 	data32 := map[string][]float32{}
 	shapes := map[string][]int64{}

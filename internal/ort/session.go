@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	onnx "github.com/yalue/onnxruntime_go"
+
+	"github.com/omnimask/omnimask/internal/liberr"
 )
 
 // Options configure a session. The zero value means ORT's defaults with one
@@ -54,7 +56,7 @@ func Inspect(data []byte) (*Graph, error) {
 	}
 	ins, outs, err := onnx.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrModel, oneLine(err))
+		return nil, fmt.Errorf("%w: %w", ErrModel, &liberr.Error{Err: err})
 	}
 	conv := func(infos []onnx.InputOutputInfo) []IO {
 		var r []IO
@@ -65,12 +67,12 @@ func Inspect(data []byte) (*Graph, error) {
 	}
 	md, err := onnx.GetModelMetadataWithONNXData(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
+		return nil, fmt.Errorf("%w: %w", ErrModel, &liberr.Error{Op: "metadata", Err: err})
 	}
 	defer md.Destroy()
 	keys, err := md.GetCustomMetadataMapKeys()
 	if err != nil {
-		return nil, fmt.Errorf("%w: metadata: %s", ErrModel, oneLine(err))
+		return nil, fmt.Errorf("%w: %w", ErrModel, &liberr.Error{Op: "metadata", Err: err})
 	}
 	meta := map[string]string{}
 	for _, k := range keys {
@@ -104,7 +106,7 @@ func Open(data []byte, g *Graph, opts Options) (*Session, error) {
 	}
 	so, err := onnx.NewSessionOptions()
 	if err != nil {
-		return nil, fmt.Errorf("ort: session options: %s", oneLine(err))
+		return nil, &liberr.Error{Op: "ort: session options", Err: err}
 	}
 	defer so.Destroy()
 	if err := configure(so, opts); err != nil {
@@ -112,7 +114,7 @@ func Open(data []byte, g *Graph, opts Options) (*Session, error) {
 	}
 	s, err := onnx.NewDynamicAdvancedSessionWithONNXData(data, []string{ins[0].Name}, []string{outs[0].Name}, so)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrModel, oneLine(err))
+		return nil, fmt.Errorf("%w: %w", ErrModel, &liberr.Error{Err: err})
 	}
 	return &Session{In: ins[0], Out: outs[0], meta: meta, s: s}, nil
 }
@@ -120,35 +122,35 @@ func Open(data []byte, g *Graph, opts Options) (*Session, error) {
 func configure(so *onnx.SessionOptions, opts Options) error {
 	if opts.Threads > 0 {
 		if err := so.SetIntraOpNumThreads(opts.Threads); err != nil {
-			return fmt.Errorf("ort: threads: %s", oneLine(err))
+			return &liberr.Error{Op: "ort: threads", Err: err}
 		}
 	}
 	if err := so.SetInterOpNumThreads(1); err != nil {
-		return fmt.Errorf("ort: inter-op threads: %s", oneLine(err))
+		return &liberr.Error{Op: "ort: inter-op threads", Err: err}
 	}
 	if err := so.SetGraphOptimizationLevel(onnx.GraphOptimizationLevelEnableAll); err != nil {
-		return fmt.Errorf("ort: optimisation level: %s", oneLine(err))
+		return &liberr.Error{Op: "ort: optimisation level", Err: err}
 	}
 	// ORT's memory pattern plans one block per run from the first run's
 	// shapes; with two concurrent runs it raised peak memory at 10980²
 	// from 884 to 959 MiB and bought no speed (152 vs 154 s), so it is
 	// off unless asked for.
 	if err := so.SetMemPattern(opts.MemPattern); err != nil {
-		return fmt.Errorf("ort: memory pattern: %s", oneLine(err))
+		return &liberr.Error{Op: "ort: memory pattern", Err: err}
 	}
 	if opts.NoMemArena {
 		if err := so.SetCpuMemArena(false); err != nil {
-			return fmt.Errorf("ort: memory arena: %s", oneLine(err))
+			return &liberr.Error{Op: "ort: memory arena", Err: err}
 		}
 	}
 	if opts.NoSpinning {
 		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
-			return fmt.Errorf("ort: spinning: %s", oneLine(err))
+			return &liberr.Error{Op: "ort: spinning", Err: err}
 		}
 	}
 	if opts.OptimizedOut != "" {
 		if err := so.SetOptimizedModelFilePath(opts.OptimizedOut); err != nil {
-			return fmt.Errorf("ort: optimised model path: %s", oneLine(err))
+			return &liberr.Error{Op: "ort: optimised model path", Err: err}
 		}
 	}
 	return nil
@@ -170,16 +172,16 @@ func (s *Session) Run(in []float32, inShape [4]int64, out []float32, outShape [4
 	}
 	it, err := onnx.NewTensor(onnx.NewShape(inShape[:]...), in)
 	if err != nil {
-		return fmt.Errorf("ort: input tensor %v: %s", inShape, oneLine(err))
+		return &liberr.Error{Op: fmt.Sprintf("ort: input tensor %v", inShape), Err: err}
 	}
 	defer it.Destroy()
 	ot, err := onnx.NewTensor(onnx.NewShape(outShape[:]...), out)
 	if err != nil {
-		return fmt.Errorf("ort: output tensor %v: %s", outShape, oneLine(err))
+		return &liberr.Error{Op: fmt.Sprintf("ort: output tensor %v", outShape), Err: err}
 	}
 	defer ot.Destroy()
 	if err := s.s.Run([]onnx.Value{it}, []onnx.Value{ot}); err != nil {
-		return fmt.Errorf("ort: run on %v: %s", inShape, oneLine(err))
+		return &liberr.Error{Op: fmt.Sprintf("ort: run on %v", inShape), Err: err}
 	}
 	return nil
 }
@@ -194,7 +196,7 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	if err := s.s.Destroy(); err != nil {
-		return fmt.Errorf("ort: close session: %s", oneLine(err))
+		return &liberr.Error{Op: "ort: close session", Err: err}
 	}
 	return nil
 }

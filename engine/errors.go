@@ -1,0 +1,36 @@
+package engine
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/omnimask/omnimask/internal/liberr"
+)
+
+// Error is a failed call into GDAL or ONNX Runtime: the operation, the file,
+// dataset or model it concerned (Path) and the library's error (Err, which
+// errors.Is and errors.As reach). It prints on one line. Errors of
+// PredictFile, Predict and New wrap it where a library failed:
+//
+//	var le *engine.Error
+//	if errors.As(err, &le) { … le.Path … }
+type Error = liberr.Error
+
+// SubDatasetError is returned for a container file (HDF, NetCDF, a
+// Sentinel-2 product…) when none of its sub-datasets, or not the ones the
+// model needs, can be chosen: predict one of them, or name the sensor.
+type SubDatasetError struct {
+	Path        string
+	SubDatasets []string // their GDAL names, to predict one of them
+	Err         error    // why none was chosen
+}
+
+func (e *SubDatasetError) Error() string { return e.Err.Error() }
+func (e *SubDatasetError) Unwrap() error { return e.Err }
+
+// aboutInput reports whether err is a library failure on one of the files a
+// scene was named by or read from, so that its message already names it.
+func aboutInput(err error, paths, files []string) bool {
+	var le *Error
+	return errors.As(err, &le) && (slices.Contains(paths, le.Path) || slices.Contains(files, le.Path))
+}

@@ -1,0 +1,33 @@
+package liberr
+
+import (
+	"errors"
+	"io/fs"
+	"testing"
+)
+
+func TestError(t *testing.T) {
+	cause := errors.New("TIFFReadEncodedTile() failed.\nmore detail\n")
+	sentinel := errors.New("not a raster")
+	tests := []struct {
+		err  *Error
+		want string
+	}{
+		{&Error{Op: "reading band 2 rows 0-9", Path: "a.tif", Err: cause}, "a.tif: reading band 2 rows 0-9: TIFFReadEncodedTile() failed."},
+		{&Error{Path: "a.tif", Err: cause}, "a.tif: TIFFReadEncodedTile() failed."},
+		{&Error{Op: "set CRS", Err: cause}, "set CRS: TIFFReadEncodedTile() failed."},
+		{&Error{Op: "close", Path: "m.onnx"}, "m.onnx: close"},
+		{&Error{Path: "x", Err: errors.Join(sentinel, cause)}, "x: not a raster"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("%#v: %q, want %q", tt.err, got, tt.want)
+		}
+	}
+	var err error = &Error{Path: "x", Err: errors.Join(sentinel, &fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist})}
+	var le *Error
+	var pe *fs.PathError
+	if !errors.As(err, &le) || le.Path != "x" || !errors.Is(err, sentinel) || !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) {
+		t.Errorf("errors.Is/As do not reach through %v", err)
+	}
+}
