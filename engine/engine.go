@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,10 @@ func New(opts Options) (*Engine, error) {
 	}
 	var mods []*model
 	for _, ref := range refs {
-		m, err := openModel(ref, ort.Options{Threads: opts.Threads / opts.Streams})
+		// ONNX Runtime's own log lines only when debug logs are asked for
+		// (-v): its errors come back as errors, its warnings are noise.
+		logs := opts.Logger != nil && opts.Logger.Enabled(context.Background(), slog.LevelDebug)
+		m, err := openModel(ref, ort.Options{Threads: opts.Threads / opts.Streams, Logs: logs})
 		if err == nil && len(mods) > 0 {
 			if err = sameContract(mods[0].manifest, m.manifest); err != nil {
 				m.run.Close()

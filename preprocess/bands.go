@@ -159,13 +159,41 @@ func ResolveBands(refs []BandRef, want, names []string) (idx []int, note string,
 	return idx, "", nil
 }
 
+// Limits of band lists in messages: a 20,000-band VRT once made a
+// 309,074-character error line.
+const (
+	maxListed   = 12 // bands named in a list; the rest are counted
+	maxNameRune = 40 // characters of one band name
+)
+
+// quoteList lists band names with their positions for a message: at most
+// maxListed of them (the first ones and the last), each cut to maxNameRune
+// characters, control characters escaped.
 func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
+	one := func(i int) string {
+		n := names[i]
 		if n == "" {
 			n = "(unnamed)"
 		}
-		q[i] = strconv.Itoa(i+1) + ":" + n
+		if r := []rune(n); len(r) > maxNameRune {
+			n = string(r[:maxNameRune]) + "…"
+		}
+		if strings.IndexFunc(n, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			n = strconv.Quote(n)
+		}
+		return strconv.Itoa(i+1) + ":" + n
+	}
+	var q []string
+	if len(names) <= maxListed {
+		for i := range names {
+			q = append(q, one(i))
+		}
+	} else {
+		for i := 0; i < maxListed-2; i++ {
+			q = append(q, one(i))
+		}
+		q = append(q, fmt.Sprintf("… %d more …", len(names)-maxListed))
+		q = append(q, one(len(names)-2), one(len(names)-1))
 	}
 	return "[" + strings.Join(q, " ") + "]"
 }

@@ -32,6 +32,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := rf.check(set); err != nil {
 		return err
 	}
+	if err := checkSensor(rf.sensor); err != nil {
+		return err
+	}
 	e, err := engine.New(ef.options(stderr))
 	if err != nil {
 		return err
@@ -44,7 +47,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	failed := 0
 	for _, g := range groups {
 		if err := describe(stdout, e, g, rf.request(set)); err != nil {
-			fmt.Fprintf(stderr, "omnimask info: %v\n", err)
+			fmt.Fprintf(stderr, "omnimask info: %s\n", oneLine(err.Error()))
 			failed++
 		}
 	}

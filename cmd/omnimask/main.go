@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		err := usagef("no command")
-		fmt.Fprintf(stderr, "omnimask: %v\n", err)
+		fmt.Fprintf(stderr, "omnimask: %s\n", oneLine(err.Error()))
 		return err
 	}
 	cmd, rest := args[0], args[1:]
@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = usagef("unknown command %q", cmd)
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stderr, "omnimask %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "omnimask %s: %s\n", cmd, oneLine(err.Error()))
 	}
 	return err
 }

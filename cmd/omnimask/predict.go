@@ -41,6 +41,9 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := rf.check(set); err != nil {
 		return err
 	}
+	if err := checkSensor(rf.sensor); err != nil {
+		return err
+	}
 	req := rf.request(set)
 	switch strings.ToLower(*conf) {
 	case "":
@@ -56,8 +59,10 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("-o names one file but %d scenes were given (use --output-dir)", len(groups))
 	}
 	if *outDir != "" {
-		if st, err := os.Stat(*outDir); err != nil || !st.IsDir() {
+		if st, err := os.Stat(*outDir); err != nil {
 			return fmt.Errorf("%s: output folder does not exist", *outDir)
+		} else if !st.IsDir() {
+			return usagef("--output-dir %s: not a folder", *outDir)
 		}
 	}
 	if *preview != "" && len(groups) > 1 {
@@ -99,7 +104,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		r := req
 		r.Output = outputs[i]
-		bar := newProgress(stderr, filepath.Base(g[0]), ef.quiet)
+		bar := newProgress(stderr, oneLine(filepath.Base(g[0])), ef.quiet)
 		r.Progress = bar.update
 		res, err := e.PredictFile(ctx, g, r)
 		bar.done()
@@ -107,7 +112,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
-			fmt.Fprintf(stderr, "omnimask predict: %v\n", err)
+			fmt.Fprintf(stderr, "omnimask predict: %s\n", oneLine(err.Error()))
 			failed++
 			continue
 		}
@@ -123,7 +128,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			// indices refer to them.
 			disp, _ := quicklook.DisplayBands(res.Plan.SceneBands, res.Plan.BandIndex[0], res.Plan.BandIndex[min(1, len(res.Plan.BandIndex)-1)])
 			if err := quicklook.WriteFiles(pp, res.Plan.Files, disp, res.Output, e.Manifest().Classes); err != nil {
-				fmt.Fprintf(stderr, "omnimask predict: %v\n", err)
+				fmt.Fprintf(stderr, "omnimask predict: %s\n", oneLine(err.Error()))
 				failed++
 				continue
 			}
@@ -151,11 +156,13 @@ func sceneGroups(args []string, stack bool) [][]string {
 
 // maskPath is SCENE_omnimask.tif beside the scene or in dir.
 func maskPath(scene, dir string) string {
-	if !strings.Contains(scene, ":") {
+	_, statErr := os.Stat(scene)
+	if statErr == nil || !strings.Contains(scene, ":") {
+		// A file, even one with a colon in its name (sub/a:b.tif).
 		scene = filepath.Clean(scene)
 	}
 	base := filepath.Base(scene)
-	if strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
+	if statErr != nil && strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
 		// GDAL sub-dataset strings: DRIVER:"file":name → file_name
 		base = strings.NewReplacer(":", "_", `"`, "", "/", "_").Replace(scene)
 		scene = "."
@@ -170,7 +177,7 @@ func maskPath(scene, dir string) string {
 func summarise(w io.Writer, e *engine.Engine, res *engine.Result) {
 	p := res.Plan
 	total := int64(p.Size.X) * int64(p.Size.Y)
-	fmt.Fprintf(w, "%s  %dx%d", res.Output, p.Size.X, p.Size.Y)
+	fmt.Fprintf(w, "%s  %dx%d", oneLine(res.Output), p.Size.X, p.Size.Y)
 	if p.ProcRes > 0 {
 		fmt.Fprintf(w, "  at %.4g m", p.ProcRes)
 	}
@@ -183,6 +190,6 @@ func summarise(w io.Writer, e *engine.Engine, res *engine.Result) {
 		fmt.Fprintf(w, "  %-14s %6.2f%%\n", "nodata", 100*float64(n)/float64(total))
 	}
 	if res.ConfidenceOutput != "" {
-		fmt.Fprintf(w, "  probabilities: %s\n", res.ConfidenceOutput)
+		fmt.Fprintf(w, "  probabilities: %s\n", oneLine(res.ConfidenceOutput))
 	}
 }

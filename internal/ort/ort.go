@@ -51,7 +51,7 @@ func Setup(explicit string) (version string, err error) {
 		return "", err
 	}
 	onnx.SetSharedLibraryPath(path)
-	if err := onnx.InitializeEnvironment(onnx.WithLogLevelError()); err != nil {
+	if err := onnx.InitializeEnvironment(onnx.WithLogLevelFatal()); err != nil {
 		if strings.HasSuffix(liberr.FirstLine(err), "Error setting ORT API base: 2") {
 			// OrtGetApiBase exists but GetApi(ORT_API_VERSION) returned
 			// NULL: a release older than the API version the bindings use.

@@ -18,6 +18,9 @@ type Options struct {
 	NoSpinning   bool // let idle intra-op threads sleep instead of spinning
 	MemPattern   bool // let ORT pre-plan each run's memory (more memory, no faster here)
 	OptimizedOut string
+	// Logs lets ONNX Runtime print its own warnings and errors on stderr;
+	// without it only fatal ones (errors come back as Go errors anyway).
+	Logs bool
 }
 
 // IO describes a graph input or output.
@@ -120,6 +123,13 @@ func Open(data []byte, g *Graph, opts Options) (*Session, error) {
 }
 
 func configure(so *onnx.SessionOptions, opts Options) error {
+	level := onnx.LoggingLevel(onnx.LoggingLevelFatal)
+	if opts.Logs {
+		level = onnx.LoggingLevelWarning
+	}
+	if err := so.SetLogSeverityLevel(level); err != nil {
+		return &liberr.Error{Op: "ort: log level", Err: err}
+	}
 	if opts.Threads > 0 {
 		if err := so.SetIntraOpNumThreads(opts.Threads); err != nil {
 			return &liberr.Error{Op: "ort: threads", Err: err}
