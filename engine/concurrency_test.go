@@ -194,10 +194,11 @@ func TestConcurrentPredictFileOutputs(t *testing.T) {
 			t.Errorf("%s: file mask differs from the in-memory mask", j.name)
 		}
 	}
-	// Only the masks (and the confidence files asked for) are left: no
-	// temporary file from any goroutine.
+	// Only the masks (with their category names' .aux.xml) and the
+	// confidence files asked for are left: no temporary file from any
+	// goroutine.
 	for _, n := range testutil.DirNames(t, out) {
-		if !strings.HasSuffix(n, ".tif") || strings.Contains(n, ".tmp") {
+		if !strings.HasSuffix(strings.TrimSuffix(n, ".aux.xml"), ".tif") || strings.Contains(n, ".tmp") {
 			t.Errorf("left behind: %s", n)
 		}
 	}
@@ -443,7 +444,7 @@ func TestNoLeaksOver100Predictions(t *testing.T) {
 	if thr1 > thr0+4 {
 		t.Errorf("threads grew from %d to %d", thr0, thr1)
 	}
-	if n := testutil.DirNames(t, filepath.Dir(out)); len(n) != 2 { // mask.tif, mask_confidence.tif
+	if n := testutil.DirNames(t, filepath.Dir(out)); len(n) != 3 { // mask.tif, mask.tif.aux.xml, mask_confidence.tif
 		t.Errorf("output folder holds %v", n)
 	}
 }

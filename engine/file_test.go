@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,8 +44,8 @@ func TestPredictFileWritesGeoreferencedCOG(t *testing.T) {
 	if res.Output != out || res.ConfidenceOutput != filepath.Join(dir, "mask_confidence.tif") {
 		t.Fatalf("outputs %q %q", res.Output, res.ConfidenceOutput)
 	}
-	if got := testutil.DirNames(t, dir); len(got) != 3 {
-		t.Fatalf("folder holds %v, want scene, mask and confidence only", got)
+	if got := testutil.DirNames(t, dir); len(got) != 4 {
+		t.Fatalf("folder holds %v, want scene, mask (and its category names' .aux.xml) and confidence only", got)
 	}
 	in, err := godal.Open(scene)
 	if err != nil {
@@ -74,6 +75,13 @@ func TestPredictFileWritesGeoreferencedCOG(t *testing.T) {
 	}
 	if ct := b.ColorTable(); len(ct.Entries) < 4 || ct.Entries[1] != [4]int16{255, 255, 255, 255} {
 		t.Errorf("colour table %v", ct.Entries[:4])
+	}
+	want := []string{"clear", "thick_cloud", "thin_cloud", "cloud_shadow"}
+	if cats, err := gdalio.Categories(out); err != nil || !slices.Equal(cats, want) {
+		t.Errorf("category names %q (%v), want %q", cats, err, want)
+	}
+	if md := ds.Metadatas(); md["CLASS_1"] != "thick_cloud" || md["CLASS_255"] != "nodata" {
+		t.Errorf("metadata %v", md)
 	}
 	if md := ds.Metadatas(godal.Domain("IMAGE_STRUCTURE")); md["LAYOUT"] != "COG" || md["COMPRESSION"] != "DEFLATE" {
 		t.Errorf("image structure %v", md)

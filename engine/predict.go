@@ -299,17 +299,20 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, error) {
 	m := e.manifest
 	var colors [][3]uint8
+	var names []string // category names by class id
 	md := map[string]string{"OMNIMASK_MODEL": strings.Join(e.Models(), ",")}
 	for _, c := range m.Classes {
 		for len(colors) <= c.ID {
 			colors = append(colors, [3]uint8{})
+			names = append(names, "")
 		}
 		colors[c.ID] = c.Color
+		names[c.ID] = c.Name
 		md[fmt.Sprintf("CLASS_%d", c.ID)] = c.Name
 	}
 	md["CLASS_255"] = "nodata"
 	mask, err := gdalio.Create(req.Output, p.Size, p.Geo, gdalio.WriteOptions{
-		NoData: raster.NoDataValue(255), Colors: colors, Names: []string{"class"}, Metadata: md})
+		NoData: raster.NoDataValue(255), Colors: colors, Names: []string{"class"}, Metadata: md, Categories: names})
 	if err != nil {
 		return nil, err
 	}

@@ -152,8 +152,8 @@ func TestCLI(t *testing.T) {
 			return []string{"predict", d.scene, "--model", pointwise, "-o", filepath.Join(d.out, "named.tif")}
 		}, stdout: []string{"named.tif  96x80"}, files: func(t *testing.T, d *cliDirs) {
 			wantRaster(t, filepath.Join(d.out, "named.tif"), 1, godal.Byte)
-			if n := testutil.DirNames(t, d.out); len(n) != 1 {
-				t.Errorf("output folder holds %v", n)
+			if n := testutil.DirNames(t, d.out); strings.Join(n, " ") != "named.tif named.tif.aux.xml" {
+				t.Errorf("output folder holds %v, want the mask and its category names", n)
 			}
 		}},
 		{name: "predict-flags-after-scene-and-double-dash", args: func(d *cliDirs) []string {
@@ -227,8 +227,8 @@ func TestCLI(t *testing.T) {
 		}, code: exitFailed, stdout: []string{"scene_omnimask.tif", "other_omnimask.tif"},
 			stderr: []string{"omnimask predict: {bad}: not a raster", "1 of 3 scenes failed"},
 			files: func(t *testing.T, d *cliDirs) {
-				if n := testutil.DirNames(t, d.out); len(n) != 2 {
-					t.Errorf("output folder holds %v, want the two good masks", n)
+				if n := testutil.DirNames(t, d.out); len(n) != 4 {
+					t.Errorf("output folder holds %v, want the two good masks and their .aux.xml", n)
 				}
 			}},
 		{name: "warning-printed", args: func(d *cliDirs) []string {

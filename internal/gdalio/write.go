@@ -25,6 +25,11 @@ type WriteOptions struct {
 	Names     []string   // band descriptions, one per band
 	Metadata  map[string]string
 	Overviews string // overview resampling; "" = MODE
+	// Categories names the values of band 1 (GDAL's category names, which
+	// gdalinfo lists under "Categories" and desktop GIS show), by value; ""
+	// leaves a value unnamed. GeoTIFF has no tag for them: GDAL keeps them
+	// in the PATH.aux.xml sidecar, which Commit writes beside the file.
+	Categories []string
 }
 
 // Writer writes a raster into a temporary file beside its destination and
@@ -205,6 +210,10 @@ func (w *Writer) Commit() error {
 		pyr.remove()
 	}
 	os.Remove(w.tmp)
+	if err == nil {
+		// The sidecar lands first, so the file never appears without it.
+		err = w.commitCategories()
+	}
 	if err != nil {
 		os.Remove(cog)
 		w.done = true
@@ -212,10 +221,37 @@ func (w *Writer) Commit() error {
 	}
 	if err := os.Rename(cog, w.Path); err != nil {
 		os.Remove(cog)
+		if len(w.opts.Categories) > 0 {
+			os.Remove(w.Path + ".aux.xml")
+		}
 		w.done = true
 		return fmt.Errorf("%s: %w", w.Path, err)
 	}
 	w.done = true
+	return nil
+}
+
+// commitCategories writes the category names of band 1 into the
+// destination's .aux.xml sidecar (GDAL's PAM format), atomically.
+func (w *Writer) commitCategories() error {
+	if len(w.opts.Categories) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("<PAMDataset>\n  <PAMRasterBand band=\"1\">\n    <CategoryNames>\n")
+	for _, c := range w.opts.Categories {
+		fmt.Fprintf(&b, "      <Category>%s</Category>\n", xmlEscape(c))
+	}
+	b.WriteString("    </CategoryNames>\n  </PAMRasterBand>\n</PAMDataset>\n")
+	aux, tmp := w.Path+".aux.xml", w.tmp+".aux.xml"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write category names: %w", err)
+	}
+	if err := os.Rename(tmp, aux); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write category names: %w", err)
+	}
 	return nil
 }
 
