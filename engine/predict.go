@@ -316,7 +316,7 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 	if err != nil {
 		return nil, err
 	}
-	fs := &fileSink{mask: mask, float: req.Confidence == ConfidenceFloat32}
+	fs := &fileSink{mask: mask, float: req.Confidence == ConfidenceFloat32, returnMemory: e.opts.ReturnMemory}
 	res.Output = req.Output
 	if req.Confidence != NoConfidence {
 		path := req.ConfidenceOutput

@@ -35,9 +35,10 @@ func (s *memSink) abort()        {}
 
 // fileSink writes the mask (and probabilities) as GeoTIFFs, atomically.
 type fileSink struct {
-	mask, conf *gdalio.Writer
-	float      bool
-	u8         []uint8
+	mask, conf   *gdalio.Writer
+	float        bool
+	returnMemory bool // Options.ReturnMemory
+	u8           []uint8
 }
 
 func (s *fileSink) write(b *block) error {
@@ -76,7 +77,9 @@ func (s *fileSink) commit() error {
 	// The pipeline's strips, batches and accumulator are garbage by now;
 	// hand them back to the OS before GDAL's COG copy allocates its own
 	// buffers, so the two peaks do not add up (-40 MiB peak RSS on 5490²).
-	debug.FreeOSMemory()
+	if s.returnMemory {
+		debug.FreeOSMemory()
+	}
 	if s.conf != nil {
 		if err := s.conf.Commit(); err != nil {
 			s.abort()

@@ -69,9 +69,12 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 }
 
+// options configure the engine as the command runs it: one prediction at
+// a time, so the pipeline's memory goes back to the OS before each mask's
+// COG copy (Options.ReturnMemory).
 func (f *engineFlags) options(stderr io.Writer) engine.Options {
 	return engine.Options{Models: f.models, ORTLibrary: f.ortLib, Threads: f.threads,
-		Streams: f.streams, BatchSize: f.batchSize, Logger: f.logger(stderr)}
+		Streams: f.streams, BatchSize: f.batchSize, Logger: f.logger(stderr), ReturnMemory: true}
 }
 
 func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {

@@ -23,21 +23,11 @@ import (
 
 var registerOnce sync.Once
 
-// CacheMB is GDAL's block cache size set by Register unless GDAL_CACHEMAX is
-// in the environment: omnimask reads and writes each block about once, so
-// GDAL's default (5% of the machine's memory) only inflates resident memory.
-const CacheMB = 64
-
-// Register registers GDAL's drivers and sets the block cache size. It is
-// called by Open and Create; it is exported so that programs can do the
-// process-wide set-up explicitly.
+// Register registers GDAL's drivers. It is called by Open and Create; it is
+// exported so that programs can do it explicitly. Process-wide settings,
+// such as GDAL's block cache size (GDAL_CACHEMAX), are left to the program.
 func Register() {
-	registerOnce.Do(func() {
-		if os.Getenv("GDAL_CACHEMAX") == "" {
-			os.Setenv("GDAL_CACHEMAX", strconv.Itoa(CacheMB))
-		}
-		godal.RegisterAll()
-	})
+	registerOnce.Do(godal.RegisterAll)
 }
 
 // ErrNotRaster is wrapped when a file is not something GDAL reads as a raster.
