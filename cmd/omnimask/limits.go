@@ -15,9 +15,8 @@ import (
 // usage error (exit 2): one line naming the flag and the range, before any
 // scene is read.
 const (
-	threadsPerCore = 4       // --threads: at most this many per core
-	maxPatch       = 4096    // --patch-size: at most this (or the model's own, when larger)
-	maxResolution  = 100_000 // metres: --resolution, --processing-resolution, eval's --resolutions
+	maxPatch      = 4096    // --patch-size: at most this (or the model's own, when larger)
+	maxResolution = 100_000 // metres: --resolution, --processing-resolution, eval's --resolutions
 )
 
 // setFlags returns the names of the flags given on the command line.
@@ -32,8 +31,8 @@ func (f *engineFlags) check(set map[string]bool) error {
 	cores := runtime.NumCPU()
 	threads := cores
 	if set["threads"] {
-		if f.threads < 1 || f.threads > threadsPerCore*cores {
-			return usagef("--threads %d: want 1..%d (%d per core; leave the flag out for all %d cores)", f.threads, threadsPerCore*cores, threadsPerCore, cores)
+		if f.threads < 1 || f.threads > engine.MaxThreadsPerCore*cores {
+			return usagef("--threads %d: want 1..%d (%d per core; leave the flag out for all %d cores)", f.threads, engine.MaxThreadsPerCore*cores, engine.MaxThreadsPerCore, cores)
 		}
 		threads = f.threads
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/internal/testutil"
 )
 
@@ -26,20 +27,20 @@ type numericRow struct {
 // every numeric flag.
 func numericRows() []numericRow {
 	cores := runtime.NumCPU()
-	maxThreads := fmt.Sprint(threadsPerCore * cores)
+	maxThreads := fmt.Sprint(engine.MaxThreadsPerCore * cores)
 	bad := func(flag, v, want string, extra ...string) numericRow {
 		return numericRow{flag: flag, args: append(extra, "--"+flag, v), want: want}
 	}
 	ok := func(flag, v string, extra ...string) numericRow {
 		return numericRow{flag: flag, args: append(extra, "--"+flag, v)}
 	}
-	threadsRange := fmt.Sprintf(": want 1..%s (%d per core; leave the flag out for all %d cores)", maxThreads, threadsPerCore, cores)
+	threadsRange := fmt.Sprintf(": want 1..%s (%d per core; leave the flag out for all %d cores)", maxThreads, engine.MaxThreadsPerCore, cores)
 	res := ": want a pixel size in metres, 0 < m <= 100000 (leave the flag out for the georeference's)"
 	patch64 := ": want 32..4096 (leave the flag out for the model's 64)"
 	return []numericRow{
 		bad("threads", "0", "--threads 0"+threadsRange),
 		bad("threads", "-1", "--threads -1"+threadsRange),
-		bad("threads", fmt.Sprint(threadsPerCore*cores+1), fmt.Sprintf("--threads %d", threadsPerCore*cores+1)+threadsRange),
+		bad("threads", fmt.Sprint(engine.MaxThreadsPerCore*cores+1), fmt.Sprintf("--threads %d", engine.MaxThreadsPerCore*cores+1)+threadsRange),
 		ok("threads", "1"),
 		ok("threads", maxThreads),
 
@@ -106,7 +107,7 @@ func evalRows() []numericRow {
 	return []numericRow{
 		bad("threads", "0", "--threads 0: want 1.."),
 		bad("threads", "-1", "--threads -1: want 1.."),
-		bad("threads", fmt.Sprint(threadsPerCore*cores+1), fmt.Sprintf("--threads %d: want 1..%d", threadsPerCore*cores+1, threadsPerCore*cores)),
+		bad("threads", fmt.Sprint(engine.MaxThreadsPerCore*cores+1), fmt.Sprintf("--threads %d: want 1..%d", engine.MaxThreadsPerCore*cores+1, engine.MaxThreadsPerCore*cores)),
 		ok("threads", "1"),
 		bad("streams", "0", "--streams 0: want 1.."),
 		bad("streams", "3", "--streams 3: want 1..2", "--threads", "2"),
