@@ -9,10 +9,13 @@ import torch.nn.functional as F
 
 from zscore import zscore_torch
 
-import rasterio  # noqa: E402
-from rasterio.errors import NotGeoreferencedWarning  # noqa: E402
+try:  # rasterio is needed only by the loaders (cv_gpu.py runs without it)
+    import rasterio  # noqa: E402
+    from rasterio.errors import NotGeoreferencedWarning  # noqa: E402
 
-warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+except ImportError:  # pragma: no cover
+    rasterio = None
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data")
