@@ -311,6 +311,20 @@ def train_one(recipe, l8i, l8l, oi, ol, dev, budget, args, log):
     amp = dev.type == "cuda"
     ep = list(ema.parameters())
     mp = list(model.parameters())
+    # untimed warm-up: one forward + backward per crop size, no update, so that
+    # CUDA kernel loading and cuDNN autotuning (per process and shape) are not
+    # charged to the first recipe's budget (run 5's recipe B got ~100
+    # iterations where C, same network, later got ~1800)
+    tw = time.time()
+    model.train()
+    for P in sampler.sizes:
+        x = torch.randn(args.bs, 3, P, P, device=dev).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=amp):
+            model(x).float().mean().backward()
+    opt.zero_grad(set_to_none=True)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    log("  %s warm-up %.1fs (not in the budget)" % (recipe, time.time() - tw))
     t0 = time.time()
     it, run = 0, 0.0
     while True:
