@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/omnimask/omnimask/internal/liberr"
+	"github.com/omnimask/omnimask/internal/product"
 )
 
 // Error is a failed call into GDAL or ONNX Runtime: the operation, the file,
@@ -18,15 +19,9 @@ type Error = liberr.Error
 
 // SubDatasetError is returned for a container file (HDF, NetCDF, a
 // Sentinel-2 product…) when none of its sub-datasets, or not the ones the
-// model needs, can be chosen: predict one of them, or name the sensor.
-type SubDatasetError struct {
-	Path        string
-	SubDatasets []string // their GDAL names, to predict one of them
-	Err         error    // why none was chosen
-}
-
-func (e *SubDatasetError) Error() string { return e.Err.Error() }
-func (e *SubDatasetError) Unwrap() error { return e.Err }
+// model needs, can be chosen: predict one of them, or name the sensor. Its
+// Path is the container, SubDatasets their GDAL names, Err the reason.
+type SubDatasetError = product.SubDatasetError
 
 // aboutInput reports whether err is a library failure on one of the files a
 // scene was named by or read from, so that its message already names it.

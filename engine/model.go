@@ -79,7 +79,7 @@ func manifestFor(ref string, builtin bool, g *ort.Graph) (*models.Manifest, erro
 	src := "metadata_props[" + models.MetadataKey + "]"
 	raw, ok := g.Meta[models.MetadataKey]
 	if !builtin {
-		if side, err := regfile.Read(ref+".json", maxMetadataBytes); err == nil {
+		if side, err := regfile.Read(ref+".json", regfile.MetadataLimit); err == nil {
 			raw, ok, src = string(side), true, ref+".json"
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s.json: %w", ref, err)

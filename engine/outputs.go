@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/product"
 	"github.com/omnimask/omnimask/internal/regfile"
 )
 
@@ -30,11 +31,11 @@ func (e *Engine) Sources(paths []string, req Request) ([]string, error) {
 			out = append(out, p)
 		}
 	}
-	in, err := e.resolveInputs(paths, req)
+	in, err := product.Resolve(paths, e.productOptions(req))
 	if err != nil {
 		return out, err
 	}
-	for _, f := range in.files {
+	for _, f := range in.Paths {
 		files, err := gdalio.Sources(f)
 		if err != nil {
 			return out, err
@@ -108,10 +109,6 @@ func realPath(p string) string {
 	return abs
 }
 
-// Size limits of the metadata files read whole: a Landsat MTL or a model's
-// JSON sidecar is kilobytes; a larger one is refused unread (a sparse 1 GiB
-// *_MTL.txt was read whole before: 2.1 GB peak). Models may be large.
-const (
-	maxMetadataBytes = 16 << 20
-	maxModelBytes    = 4 << 30
-)
+// maxModelBytes is the size limit of a model file (metadata files have
+// regfile.MetadataLimit).
+const maxModelBytes = 4 << 30

@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/preprocess"
+	"github.com/omnimask/omnimask/internal/product"
 	"github.com/omnimask/omnimask/raster"
-	"github.com/omnimask/omnimask/sensor"
 )
 
 // ErrOutputIsInput is returned when the output would overwrite an input.
@@ -37,48 +36,27 @@ func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
 	return p, nil
 }
 
-
 // open resolves the inputs, opens them as one scene and plans the run.
 func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error) {
 	if len(paths) == 0 {
 		return nil, nil, errors.New("engine: no input")
 	}
-	in, err := e.resolveInputs(paths, req)
+	pr, err := product.Open(paths, e.productOptions(req))
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := gdalio.Open(in.files...)
-	if ce := (*gdalio.ContainerError)(nil); errors.As(err, &ce) {
-		return nil, nil, &SubDatasetError{Path: ce.Path, SubDatasets: ce.SubDatasets, Err: err}
-	}
-	if err != nil {
-		return nil, nil, err
-	}
+	s := pr.Scene
 	info := fileInfo(s)
-	if in.bands == "" {
-		// Bands not named like the model's: a product whose band names a
-		// preset knows (B04, B4…)?
-		if _, _, err := preprocess.ResolveBands(nil, e.manifest.Bands, info.names); err != nil {
-			if in.fallback != nil {
-				if spec, err := in.fallback.Spec(e.manifest.Bands); err == nil {
-					in.bands, in.sensor = spec, in.fallback.Name
-				}
-			} else if ps, ok := sensor.MatchNames(info.names, e.manifest.Bands); ok {
-				in.bands, _ = ps.Spec(e.manifest.Bands)
-				in.sensor = ps.Name
-			}
-		}
-	}
-	req.Bands = in.bands
+	req.Bands = pr.Spec
 	p, err := plan(e.manifest, e.limits, info, req)
 	if err != nil {
 		s.Close()
 		p = &Plan{Size: info.size, Geo: info.geo, SceneBands: info.names}
-		describeSource(p, in, s)
+		describeSource(p, pr)
 		return nil, p, err
 	}
-	describeSource(p, in, s)
-	p.Notes = append(append(in.notes, s.Notes...), p.Notes...)
+	describeSource(p, pr)
+	p.Notes = append(append(pr.Notes, s.Notes...), p.Notes...)
 	if err := s.Select(p.BandIndex); err != nil {
 		s.Close()
 		return nil, nil, err
@@ -86,12 +64,15 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 	return s, p, nil
 }
 
+// productOptions is what product resolution needs of a request.
+func (e *Engine) productOptions(req Request) product.Options {
+	return product.Options{Sensor: req.Sensor, Bands: req.Bands, Want: e.manifest.Bands}
+}
+
 // describeSource records in p the files a scene is read from.
-func describeSource(p *Plan, in *input, s *gdalio.Scene) {
-	p.Files, p.Sensor, p.Driver = in.files, in.sensor, s.Driver
-	for _, b := range s.Bands {
-		p.Source = append(p.Source, Band{Name: b.Name, Type: b.Type, NoData: b.NoData})
-	}
+func describeSource(p *Plan, pr *product.Product) {
+	p.Files, p.Sensor, p.Driver = pr.Paths, pr.Sensor, pr.Scene.Driver
+	p.Source = pr.Bands
 }
 
 func fileInfo(s *gdalio.Scene) sceneInfo {

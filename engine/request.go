@@ -4,6 +4,7 @@ import (
 	"image"
 	"time"
 
+	"github.com/omnimask/omnimask/internal/product"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
 )
@@ -81,12 +82,11 @@ type Plan struct {
 	grid       *tiling.Grid
 }
 
-// Band describes one band of the files a scene is read from.
-type Band struct {
-	Name   string // band description, or the file's base name for single-band files of a stack
-	Type   string // data type, as GDAL names it
-	NoData raster.NoData
-}
+// Band describes one band of the files a scene is read from: the file
+// (raster or GDAL dataset) holding it, its 1-based Index there, Name, data
+// Type as GDAL names it, NoData, and the file's pixel size in metres
+// (Resolution, 0 when not georeferenced).
+type Band = product.Band
 
 // Resampled reports whether the scene is processed at another resolution.
 func (p *Plan) Resampled() bool { return p.ProcSize != p.Size }

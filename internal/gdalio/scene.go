@@ -51,6 +51,9 @@ type Band struct {
 	Name   string // GDAL band description, or the file's base name for single-band files
 	Type   string // GDAL data type
 	NoData raster.NoData
+	// Resolution is the pixel size of its file in metres along x and y
+	// (see ResolutionM), 0 when the file is not georeferenced.
+	Resolution [2]float64
 }
 
 // Scene is one or more raster files on the same pixel grid, seen as a single
@@ -181,6 +184,12 @@ func Open(paths ...string) (*Scene, error) {
 			s.Driver = ds.Driver().ShortName()
 			s.Metadata = ds.Metadatas()
 		}
+		var res [2]float64
+		if gt, err := ds.GeoTransform(); err == nil {
+			if dx, dy, ok := ResolutionM(raster.Geo{CRS: ds.Projection(), Transform: raster.GeoTransform(gt)}, size); ok {
+				res = [2]float64{dx, dy}
+			}
+		}
 		for j, b := range ds.Bands() {
 			bs := b.Structure()
 			name := b.Description()
@@ -191,7 +200,7 @@ func Open(paths ...string) (*Scene, error) {
 			if v, ok := b.NoData(); ok {
 				nd = raster.NoDataValue(v)
 			}
-			s.Bands = append(s.Bands, Band{File: i, Index: j + 1, Name: name, Type: bs.DataType.String(), NoData: nd})
+			s.Bands = append(s.Bands, Band{File: i, Index: j + 1, Name: name, Type: bs.DataType.String(), NoData: nd, Resolution: res})
 		}
 	}
 	if err := s.alignGrids(sizes); err != nil {

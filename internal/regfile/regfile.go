@@ -18,6 +18,12 @@ var ErrNotRegular = errors.New("not a regular file")
 // ErrTooLarge is wrapped when a file is larger than the reader accepts.
 var ErrTooLarge = errors.New("file too large")
 
+// MetadataLimit is the size limit of the metadata files read whole: a
+// Landsat MTL or a model's JSON sidecar is kilobytes; a larger one is
+// refused unread (a sparse 1 GiB *_MTL.txt was read whole before: 2.1 GB
+// peak).
+const MetadataLimit = 16 << 20
+
 // Kind names the kind of a non-regular file ("a named pipe", "a directory"…).
 func Kind(m fs.FileMode) string {
 	switch {

@@ -1,0 +1,326 @@
+// Package product owns "what are this scene's bands and where do they
+// live": it resolves what a user names as one scene (a raster, per-band
+// files, a product folder with a Landsat MTL or a Sentinel-2 SAFE, a
+// metadata file, a container of sub-datasets) into the rasters to stack and
+// the sensor preset that knows their bands, opens them as one scene, and
+// returns a plain description of every band (where it lives, its name, type,
+// nodata and pixel size) with the band spec that chooses the model's inputs.
+// The engine only consumes it.
+package product
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/regfile"
+	"github.com/omnimask/omnimask/preprocess"
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/sensor"
+)
+
+// Options say what the caller knows of a scene.
+type Options struct {
+	Sensor string   // preset name (package sensor); "" or "auto" detects it
+	Bands  string   // band spec choosing the model's inputs (preprocess.ParseBands); "" chooses one
+	Want   []string // the model's band names, in order
+}
+
+// Files is where a scene's bands live, before any raster is opened.
+type Files struct {
+	Paths  []string // rasters or GDAL dataset names to stack, in order
+	Spec   string   // band spec choosing the model's inputs; "" = by band name
+	Sensor string   // preset that recognised the product, "" when none
+	Notes  []string // what resolving decided, worth telling the user
+
+	fallback *sensor.Preset // detected from file names, tried when band names do not match
+}
+
+// Product is a scene resolved and opened as one stack of bands.
+type Product struct {
+	Files
+	Scene *gdalio.Scene // open for reading; the caller closes it
+	Bands []Band        // every band of the stack, in order
+}
+
+// Band describes one band of a product.
+type Band struct {
+	File   string // the raster or GDAL dataset holding it
+	Index  int    // 1-based band number in File
+	Name   string // band description, or the file's base name for single-band files of a stack
+	Type   string // data type, as GDAL names it
+	NoData raster.NoData
+	// Resolution is the pixel size of File in metres along x and y, 0
+	// when not georeferenced (before a stack is put on its finest grid).
+	Resolution [2]float64
+}
+
+// SubDatasetError is returned for a container file (HDF, NetCDF, a
+// Sentinel-2 product…) when none of its sub-datasets, or not the ones the
+// model needs, can be chosen: predict one of them, or name the sensor.
+type SubDatasetError struct {
+	Path        string
+	SubDatasets []string // their GDAL names, to predict one of them
+	Err         error    // why none was chosen
+}
+
+func (e *SubDatasetError) Error() string { return e.Err.Error() }
+func (e *SubDatasetError) Unwrap() error { return e.Err }
+
+// Open resolves paths (see Resolve), opens the rasters as one scene and,
+// without an explicit band spec, chooses the model's inputs: by band name,
+// else by the names or the preset a sensor gives them.
+func Open(paths []string, o Options) (*Product, error) {
+	f, err := Resolve(paths, o)
+	if err != nil {
+		return nil, err
+	}
+	s, err := gdalio.Open(f.Paths...)
+	if ce := (*gdalio.ContainerError)(nil); errors.As(err, &ce) {
+		return nil, &SubDatasetError{Path: ce.Path, SubDatasets: ce.SubDatasets, Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	pr := &Product{Files: *f, Scene: s}
+	var names []string
+	for _, b := range s.Bands {
+		names = append(names, b.Name)
+		pr.Bands = append(pr.Bands, Band{File: s.Paths[b.File], Index: b.Index, Name: b.Name, Type: b.Type, NoData: b.NoData, Resolution: b.Resolution})
+	}
+	if pr.Spec == "" {
+		// Bands not named like the model's: a product whose band names a
+		// preset knows (B04, B4…)?
+		if _, _, err := preprocess.ResolveBands(nil, o.Want, names); err != nil {
+			if f.fallback != nil {
+				if spec, err := f.fallback.Spec(o.Want); err == nil {
+					pr.Spec, pr.Sensor = spec, f.fallback.Name
+				}
+			} else if ps, ok := sensor.MatchNames(names, o.Want); ok {
+				pr.Spec, _ = ps.Spec(o.Want)
+				pr.Sensor = ps.Name
+			}
+		}
+	}
+	return pr, nil
+}
+
+// Resolve turns the paths of one scene (a file, per-band files, a product
+// folder, a Landsat MTL file, a Sentinel-2 SAFE folder or MTD XML, a MODIS
+// HDF) into the rasters to stack and a band spec, opening nothing but
+// containers to list their sub-datasets. An explicit o.Bands always wins.
+func Resolve(paths []string, o Options) (*Files, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("product: no input")
+	}
+	in := &Files{Paths: paths, Spec: o.Bands}
+	var preset *sensor.Preset
+	if o.Sensor != "" && !strings.EqualFold(o.Sensor, "auto") {
+		p, err := sensor.Lookup(o.Sensor)
+		if err != nil {
+			return nil, err
+		}
+		preset = &p
+	}
+	want := o.Want
+	if len(paths) == 1 {
+		p := paths[0]
+		st, statErr := os.Stat(p)
+		base := strings.ToUpper(filepath.Base(p))
+		switch {
+		case statErr == nil && st.IsDir():
+			return resolveFolder(p, preset, want, in)
+		case strings.HasSuffix(base, "_MTL.TXT"):
+			return resolveFolder(filepath.Dir(p), preset, want, in)
+		case strings.HasPrefix(base, "MTD_MSIL") && strings.HasSuffix(base, ".XML"):
+			return resolveSafe(p, in)
+		case statErr == nil && !strings.HasSuffix(base, ".TIF") && !strings.HasSuffix(base, ".TIFF"):
+			if subs, err := gdalio.SubDatasets(p); err == nil && len(subs) > 0 {
+				return resolveSubDatasets(p, subs, preset, want, in)
+			}
+		}
+	}
+	explicit := preset != nil
+	if preset == nil {
+		if p, ok := sensor.Detect(nil, paths); ok {
+			preset = &p
+		}
+	}
+	if preset != nil {
+		in.Sensor = preset.Name
+		if len(paths) > 1 && in.Spec == "" {
+			// Per-band files named like the preset's: take them by role.
+			// An explicit band spec refers to the files as given.
+			if ordered, ok := matchFiles(paths, *preset, want); ok {
+				in.Paths = ordered
+				if in.Spec == "" {
+					in.Spec = indexSpec(len(want))
+				}
+			}
+		} else if in.Spec == "" && explicit {
+			spec, err := preset.Spec(want)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", paths[0], err)
+			}
+			in.Spec = spec
+		} else if in.Spec == "" {
+			in.fallback = preset
+			in.Sensor = ""
+		}
+	}
+	return in, nil
+}
+
+// resolveFolder handles a product folder: Landsat (MTL), Sentinel-2 (SAFE or
+// MTD XML), or plain per-band files named like a preset's.
+func resolveFolder(dir string, preset *sensor.Preset, want []string, in *Files) (*Files, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	var files []string
+	for _, en := range entries {
+		name := en.Name()
+		up := strings.ToUpper(name)
+		switch {
+		case strings.HasPrefix(up, "MTD_MSIL") && strings.HasSuffix(up, ".XML"):
+			return resolveSafe(filepath.Join(dir, name), in)
+		case strings.HasSuffix(up, "_MTL.TXT") && preset == nil:
+			text, err := regfile.Read(filepath.Join(dir, name), regfile.MetadataLimit)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+			}
+			p, err := sensor.FromLandsatMTL(sensor.ParseMTL(string(text)))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+			}
+			preset = &p
+			in.Notes = append(in.Notes, fmt.Sprintf("%s: %s", name, p.Description))
+		}
+		if !en.IsDir() && isRasterName(up) {
+			files = append(files, filepath.Join(dir, name))
+		}
+	}
+	sort.Strings(files)
+	candidates := []sensor.Preset{}
+	if preset != nil {
+		candidates = append(candidates, *preset)
+	} else {
+		for _, n := range []string{"sentinel2", "landsat8"} {
+			p, _ := sensor.Lookup(n)
+			candidates = append(candidates, p)
+		}
+	}
+	for _, p := range candidates {
+		if ordered, ok := matchFiles(files, p, want); ok {
+			in.Paths, in.Sensor = ordered, p.Name
+			if in.Spec == "" {
+				in.Spec = indexSpec(len(want))
+			}
+			return in, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: a folder, but no per-band files for %s found (name the files, or pass --sensor)", dir, strings.Join(want, ", "))
+}
+
+func isRasterName(up string) bool {
+	for _, ext := range []string{".TIF", ".TIFF", ".JP2", ".IMG", ".VRT"} {
+		if strings.HasSuffix(up, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchFiles picks, for each wanted role, the one file matching the preset.
+func matchFiles(files []string, p sensor.Preset, want []string) ([]string, bool) {
+	var out []string
+	for _, w := range want {
+		b, ok := p.Bands[w]
+		if !ok {
+			return nil, false
+		}
+		found := ""
+		for _, f := range files {
+			if b.MatchFile(f) {
+				if found != "" {
+					return nil, false // ambiguous
+				}
+				found = f
+			}
+		}
+		if found == "" {
+			return nil, false
+		}
+		out = append(out, found)
+	}
+	return out, true
+}
+
+func indexSpec(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprint(i + 1)
+	}
+	return strings.Join(parts, ",")
+}
+
+// resolveSafe opens a Sentinel-2 product through GDAL's SENTINEL2 driver and
+// picks its 10 m sub-dataset (bands B4, B3, B2, B8).
+func resolveSafe(mtd string, in *Files) (*Files, error) {
+	subs, err := gdalio.SubDatasets(mtd)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range subs {
+		if strings.Contains(s, ":10m:") {
+			in.Paths, in.Sensor = []string{s}, "sentinel2"
+			if in.Spec == "" {
+				in.Spec = "red=1,green=2,nir=4"
+			}
+			return in, nil
+		}
+	}
+	return nil, &SubDatasetError{Path: mtd, SubDatasets: subs, Err: fmt.Errorf("%s: no 10 m sub-dataset in this Sentinel-2 product", mtd)}
+}
+
+// resolveSubDatasets picks the preset's sub-datasets from a container.
+func resolveSubDatasets(path string, subs []string, preset *sensor.Preset, want []string, in *Files) (*Files, error) {
+	fail := func(format string, a ...any) error {
+		return &SubDatasetError{Path: path, SubDatasets: subs, Err: fmt.Errorf("%s: "+format, append([]any{path}, a...)...)}
+	}
+	if preset == nil {
+		p, ok := sensor.Detect(nil, []string{path})
+		if !ok {
+			return nil, fail("holds %d sub-datasets; predict one of them (see omnimask info) or pass --sensor", len(subs))
+		}
+		preset = &p
+	}
+	var files []string
+	for _, w := range want {
+		b := preset.Bands[w]
+		if b.SubDataset == "" {
+			return nil, fail("sensor %s does not name sub-datasets", preset.Name)
+		}
+		found := ""
+		for _, s := range subs {
+			if sensor.SubDatasetField(s, b.SubDataset) {
+				found = s
+				break
+			}
+		}
+		if found == "" {
+			return nil, fail("no sub-dataset %s for %s", b.SubDataset, w)
+		}
+		files = append(files, found)
+	}
+	in.Paths, in.Sensor = files, preset.Name
+	if in.Spec == "" {
+		in.Spec = indexSpec(len(want))
+	}
+	return in, nil
+}
