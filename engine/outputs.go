@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/product"
@@ -112,3 +113,12 @@ func realPath(p string) string {
 // maxModelBytes is the size limit of a model file (metadata files have
 // regfile.MetadataLimit).
 const maxModelBytes = 4 << 30
+
+// RemoveStale removes, from dir, the temporary files of outputs that runs
+// of this program left behind when they were killed: files named like its
+// temporaries, last modified before before, whose process is no longer
+// running. Temporaries of runs still going are kept. It returns the files
+// removed.
+func RemoveStale(dir string, before time.Time) ([]string, error) {
+	return gdalio.RemoveStale(dir, before)
+}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/omnimask/omnimask/engine"
-	"github.com/omnimask/omnimask/internal/gdalio"
 )
 
 // previewPath is where a scene's quick look goes: preview itself, or a PNG
@@ -55,7 +54,7 @@ func runOutputs(masks []string, req engine.Request, preview string) []string {
 }
 
 // removeStale removes the temporary files that killed runs of omnimask left
-// in the run's output folders (see gdalio.RemoveStale).
+// in the run's output folders (see engine.RemoveStale).
 func removeStale(log *slog.Logger, outs []string, before time.Time) {
 	seen := map[string]bool{}
 	for _, o := range outs {
@@ -64,7 +63,7 @@ func removeStale(log *slog.Logger, outs []string, before time.Time) {
 			continue
 		}
 		seen[d] = true
-		removed, err := gdalio.RemoveStale(d, before)
+		removed, err := engine.RemoveStale(d, before)
 		for _, r := range removed {
 			log.Info("removed a temporary file left by an interrupted run", "file", r)
 		}
