@@ -13,13 +13,14 @@ import (
 	"unicode/utf8"
 )
 
-// Temporary files are named DEST.tmp-PID-RANDOM followed by .tif, .tif.cog
-// or .ovrN.tif (masks and their overviews) or nothing (quick looks), beside
+// Temporary files are named DEST.tmp-PID-RANDOM followed by .tif, .tif.cog,
+// .tif.aux.xml or .ovrN.tif (masks, their category names and overviews) or
+// nothing (quick looks), beside
 // their destination. DEST is shortened so that the longest temporary name
 // stays within the file system's 255-byte limit for any legal destination.
 const maxTempBase = 200
 
-var tempRE = regexp.MustCompile(`^.+\.tmp-([0-9]+)-[0-9a-f]{1,16}(\.tif|\.tif\.cog|\.ovr[0-9]+\.tif)?$`)
+var tempRE = regexp.MustCompile(`^.+\.tmp-([0-9]+)-[0-9a-f]{1,16}(\.tif|\.tif\.cog|\.tif\.aux\.xml|\.ovr[0-9]+\.tif)?$`)
 
 // shortenName cuts a file name to at most n bytes, on a UTF-8 boundary.
 func shortenName(name string, n int) string {

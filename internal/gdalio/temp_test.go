@@ -33,16 +33,17 @@ func TestRemoveStale(t *testing.T) {
 	dead, live := deadPID(t), os.Getppid()
 	old := time.Now().Add(-time.Hour)
 	files := map[string]bool{ // name → removed
-		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif", dead):        true,
-		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif.cog", dead):    true,
-		fmt.Sprintf("m.tif.tmp-%d-0badc0de.ovr1.tif", dead):   true,
-		fmt.Sprintf("m.tif.tmp-%d-0badc0de.ovr12.tif", dead):  true,
-		fmt.Sprintf("p.png.tmp-%d-1234567890", dead):          true,
-		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif", live):        false, // another run, still going
-		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif", os.Getpid()): false,
-		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif.bak", dead):    false, // not our pattern
-		"m.tif.tmp-notours.tif":                               false,
-		"m.tif":                                               false,
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif", dead):         true,
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif.cog", dead):     true,
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif.aux.xml", dead): true,
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.ovr1.tif", dead):    true,
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.ovr12.tif", dead):   true,
+		fmt.Sprintf("p.png.tmp-%d-1234567890", dead):           true,
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif", live):         false, // another run, still going
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif", os.Getpid()):  false,
+		fmt.Sprintf("m.tif.tmp-%d-0badc0de.tif.bak", dead):     false, // not our pattern
+		"m.tif.tmp-notours.tif":                                false,
+		"m.tif":                                                false,
 	}
 	for name := range files {
 		p := filepath.Join(dir, name)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/airbusgeo/godal"
 
@@ -28,7 +29,8 @@ type WriteOptions struct {
 	// Categories names the values of band 1 (GDAL's category names, which
 	// gdalinfo lists under "Categories" and desktop GIS show), by value; ""
 	// leaves a value unnamed. GeoTIFF has no tag for them: GDAL keeps them
-	// in the PATH.aux.xml sidecar, which Commit writes beside the file.
+	// in the PATH.aux.xml sidecar, which Commit writes beside the file
+	// (unless that name is too long for the file system).
 	Categories []string
 }
 
@@ -250,6 +252,11 @@ func (w *Writer) commitCategories() error {
 	}
 	if err := os.Rename(tmp, aux); err != nil {
 		os.Remove(tmp)
+		if errors.Is(err, syscall.ENAMETOOLONG) {
+			// A file name of 248 bytes or more leaves no room for
+			// ".aux.xml": the names stay in the file's metadata only.
+			return nil
+		}
 		return fmt.Errorf("write category names: %w", err)
 	}
 	return nil

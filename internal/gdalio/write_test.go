@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/airbusgeo/godal"
@@ -92,6 +93,27 @@ func TestWriterCategoryNamesUnwritable(t *testing.T) {
 		t.Fatal("commit succeeded")
 	}
 	if got := testutil.DirNames(t, dir); !reflect.DeepEqual(got, []string{"m.tif.aux.xml"}) {
+		t.Errorf("folder holds %v", got)
+	}
+}
+
+// A mask name too long for its sidecar (".aux.xml" would pass the file
+// system's 255 bytes) still commits; the names stay in the metadata.
+func TestWriterCategoryNamesLongName(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, strings.Repeat("m", 250)+".tif")
+	w, err := Create(path, image.Pt(40, 40), raster.Geo{}, WriteOptions{Categories: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.WriteUint8(0, image.Rect(0, 0, 40, 40), make([]uint8, 1600)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.DirNames(t, dir); !reflect.DeepEqual(got, []string{filepath.Base(path)}) {
 		t.Errorf("folder holds %v", got)
 	}
 }
