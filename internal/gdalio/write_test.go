@@ -73,6 +73,21 @@ func TestWriterCategoryNames(t *testing.T) {
 	}
 }
 
+// commitBlank writes a blank 40x40 mask with category names to path and
+// returns Commit's error.
+func commitBlank(t *testing.T, path string, cats []string) error {
+	t.Helper()
+	w, err := Create(path, image.Pt(40, 40), raster.Geo{}, WriteOptions{Categories: cats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.WriteUint8(0, image.Rect(0, 0, 40, 40), make([]uint8, 1600)); err != nil {
+		t.Fatal(err)
+	}
+	return w.Commit()
+}
+
 // A sidecar that cannot be written fails the commit and leaves neither file.
 func TestWriterCategoryNamesUnwritable(t *testing.T) {
 	dir := t.TempDir()
@@ -81,15 +96,7 @@ func TestWriterCategoryNamesUnwritable(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(path+".aux.xml", "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w, err := Create(path, image.Pt(40, 40), raster.Geo{}, WriteOptions{Categories: []string{"a"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.WriteUint8(0, image.Rect(0, 0, 40, 40), make([]uint8, 1600)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err == nil {
+	if err := commitBlank(t, path, []string{"a"}); err == nil {
 		t.Fatal("commit succeeded")
 	}
 	if got := testutil.DirNames(t, dir); !reflect.DeepEqual(got, []string{"m.tif.aux.xml"}) {
@@ -102,15 +109,7 @@ func TestWriterCategoryNamesUnwritable(t *testing.T) {
 func TestWriterCategoryNamesLongName(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, strings.Repeat("m", 250)+".tif")
-	w, err := Create(path, image.Pt(40, 40), raster.Geo{}, WriteOptions{Categories: []string{"a"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.WriteUint8(0, image.Rect(0, 0, 40, 40), make([]uint8, 1600)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
+	if err := commitBlank(t, path, []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := testutil.DirNames(t, dir); !reflect.DeepEqual(got, []string{filepath.Base(path)}) {
