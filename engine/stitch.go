@@ -45,6 +45,12 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 			r.req.Progress(Progress{Done: done, Total: total})
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// The stages before this one stop early when the run is
+		// cancelled, so unfinished rows are expected: report the
+		// cancellation, not a planning bug.
+		return err
+	}
 	return rows.flush()
 }
 
