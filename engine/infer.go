@@ -129,6 +129,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *[]float32) error {
 			return fmt.Errorf("%s: %w", mod.name, err)
 		}
 		r.nanOut.Add(int64(sanitize(dst, int(n), r.K, int(P*P), mod.manifest.Output == models.Probabilities)))
+		r.inferred.Add(n * P * P)
 		if i > 0 {
 			for j, v := range dst {
 				scores[j] += v
@@ -186,7 +187,10 @@ const logitLimit = 1e30
 // sanitize prepares n x k x plane model scores for blending, in place: it
 // clamps infinite logits to ±logitLimit, turns probabilities (probs) into
 // log-probabilities, which are logits of the same distribution, and sets
-// every class of a pixel to NaN when any holds a NaN (the pixel ends up
+// every class of a pixel to NaN when any holds a NaN or when every class
+// is infinite with one sign — all +Inf or all -Inf logits, all-zero
+// probabilities: no class is preferred, and clamping would make the first
+// one win (the pixel ends up
 // nodata unless another patch covers it). It returns the number of such
 // pixels.
 func sanitize(v []float32, n, k, plane int, probs bool) (nan int) {
@@ -198,6 +202,7 @@ func sanitize(v []float32, n, k, plane int, probs bool) (nan int) {
 		base := v[i*k*plane : (i+1)*k*plane]
 		for j := 0; j < plane; j++ {
 			bad := false
+			pos, neg := 0, 0 // classes at +Inf, at -Inf
 			for c := 0; c < k; c++ {
 				x := base[c*plane+j]
 				if probs {
@@ -207,13 +212,15 @@ func sanitize(v []float32, n, k, plane int, probs bool) (nan int) {
 				case x != x:
 					bad = true
 				case x > logitLimit:
+					pos += b2i(math.IsInf(float64(x), 1))
 					x = logitLimit
 				case x < -logitLimit:
+					neg += b2i(math.IsInf(float64(x), -1))
 					x = -logitLimit
 				}
 				base[c*plane+j] = x
 			}
-			if bad {
+			if bad || pos == k || neg == k {
 				for c := 0; c < k; c++ {
 					base[c*plane+j] = float32(math.NaN())
 				}
@@ -233,4 +240,11 @@ func finiteWithin(v []float32) bool {
 		}
 	}
 	return true
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -18,7 +18,9 @@ func TestSoftmaxRows(t *testing.T) {
 		{"equal", []float32{5, 5, 5}, []float32{1. / 3, 1. / 3, 1. / 3}},
 		{"one +Inf", []float32{inf, 0, 1}, []float32{1, 0, 0}},
 		{"two +Inf", []float32{inf, inf, 1}, []float32{0.5, 0.5, 0}},
-		{"all -Inf", []float32{-inf, -inf, -inf}, []float32{1. / 3, 1. / 3, 1. / 3}},
+		{"all -Inf", []float32{-inf, -inf, -inf}, nil}, // no class preferred: nodata, not a confident class 0
+		{"all +Inf", []float32{inf, inf, inf}, nil},
+		{"+Inf and -Inf", []float32{inf, -inf, -inf}, []float32{1, 0, 0}},
 		{"one -Inf", []float32{-inf, 0, 0}, []float32{0, 0.5, 0.5}},
 		{"NaN", []float32{nan, 0, 0}, nil},
 	}

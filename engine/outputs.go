@@ -122,3 +122,7 @@ const maxModelBytes = 4 << 30
 func RemoveStale(dir string, before time.Time) ([]string, error) {
 	return gdalio.RemoveStale(dir, before)
 }
+
+// ErrModelOutput is wrapped when a model's outputs are unusable for every
+// pixel of a scene (all NaN, or only ±Inf): such a mask would say nothing.
+var ErrModelOutput = errors.New("engine: unusable model output")

@@ -50,7 +50,10 @@ type run struct {
 	C, K   int
 	res    *Result
 	busy   busyClock
-	nanOut atomic.Int64 // patch pixels for which a model produced NaN
+	nanOut atomic.Int64 // patch pixels for which a model produced NaN (or only ±Inf)
+	// inferred counts the patch pixels run through the models (each
+	// ensemble member's count).
+	inferred atomic.Int64
 }
 
 func (r *run) execute(ctx context.Context) error {

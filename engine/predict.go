@@ -258,6 +258,10 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 		r.sink.abort()
 		return nil, context.Cause(ctx)
 	}
+	if n, all := r.nanOut.Load(), r.inferred.Load(); all > 0 && n == all {
+		r.sink.abort()
+		return nil, fmt.Errorf("%w: the model produced no usable output (NaN or only ±Inf) for any of %d patch pixels", ErrModelOutput, all)
+	}
 	if err := r.sink.commit(); err != nil {
 		return nil, err
 	}
@@ -266,7 +270,8 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 		res.Warnings = append(res.Warnings, "the scene has no valid pixel: the mask is all nodata")
 	}
 	if n := r.nanOut.Load(); n > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the model produced NaN for %d patch pixels; they are marked nodata", n))
+		all := r.inferred.Load()
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the model produced NaN or only ±Inf for %d of %d patch pixels (%.3g%%); they are marked nodata", n, all, 100*float64(n)/float64(all)))
 	}
 	if res.Uncovered > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d valid pixels were not covered by any patch and are marked nodata", res.Uncovered))
