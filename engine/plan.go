@@ -27,6 +27,8 @@ type sceneInfo struct {
 	geo    raster.Geo
 	names  []string
 	nodata raster.NoData
+	// bandNoData is every scene band's own nodata (files; nil in memory).
+	bandNoData []raster.NoData
 	// res is the native pixel size in metres along x and y from the
 	// georeference (gdalio.ResolutionM), when resOK.
 	res   [2]float64
@@ -64,6 +66,7 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 		p.Notes = append(p.Notes, note)
 	}
 	p.BandIndex = idx
+	p.chooseNoData(s, req)
 	p.SceneBands = s.names
 	for _, i := range idx {
 		n := s.names[i]

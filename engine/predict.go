@@ -82,6 +82,7 @@ func fileInfo(s *gdalio.Scene) sceneInfo {
 	}
 	for _, b := range s.Bands {
 		info.names = append(info.names, b.Name)
+		info.bandNoData = append(info.bandNoData, b.NoData)
 	}
 	if len(s.Bands) > 0 {
 		info.nodata = s.Bands[0].NoData

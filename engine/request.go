@@ -64,10 +64,11 @@ type Plan struct {
 	Sensor     string      // sensor preset used, if any
 	Size       image.Point // native scene size
 	Geo        raster.Geo
-	Bands      []string // source band for each model input, as named in the scene
-	NoData     raster.NoData
-	NativeRes  [2]float64 // native pixel size (m) along x and y; 0 = unknown
-	ProcRes    float64    // processing resolution (m); 0 = native (unknown)
+	Bands      []string        // source band for each model input, as named in the scene
+	NoData     raster.NoData   // of the first model input (all of them unless BandNoData)
+	BandNoData []raster.NoData // per model input, when the inputs' values differ
+	NativeRes  [2]float64      // native pixel size (m) along x and y; 0 = unknown
+	ProcRes    float64         // processing resolution (m); 0 = native (unknown)
 	ProcSize   image.Point
 	Patch      int
 	Overlap    int

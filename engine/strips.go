@@ -185,7 +185,7 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 				}
 				inBands(from, b, threads, func(a, b int) {
 					rows := image.Rect(0, a, W, b)
-					preprocess.Valid(dv.SubImage(rows), dst.SubImage(rows), p.NoData)
+					validity(dv.SubImage(rows), dst.SubImage(rows), p)
 				})
 				st.end.native = cloneMask(dv)
 				nativeDone = b
@@ -204,7 +204,7 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 				}
 				inBands(na, nb, threads, func(a, b int) {
 					rows := image.Rect(0, a, p.Size.X, b)
-					preprocess.Valid(nv.SubImage(rows), nb32.SubImage(rows), p.NoData)
+					validity(nv.SubImage(rows), nb32.SubImage(rows), p)
 				})
 				inBands(from, b, threads, func(a, b int) {
 					rows := image.Rect(0, a, W, b)

@@ -76,3 +76,53 @@ func b2u(b bool) uint8 {
 	}
 	return u
 }
+
+// usableNoData reports whether a pixel can be compared with nodata: set and
+// not NaN (NaN pixels are invalid anyway). Like Valid, the comparison is in
+// float32.
+func usableNoData(nd raster.NoData) bool {
+	return nd.Set && !math.IsNaN(nd.Value)
+}
+
+// ValidBands is Valid with a nodata value per channel (len(nodata) == m.C):
+// a pixel is invalid when any channel is NaN or ±Inf, or when every channel
+// with a usable nodata value equals its own (channels without one do not
+// take part; with none, only non-finite pixels are invalid).
+func ValidBands(dst *raster.Mask, m *raster.Float32, nodata []raster.NoData) int {
+	w := m.Rect.Dx()
+	dst = dst.SubImage(m.Rect)
+	var chans []int
+	nds := make([]float32, m.C)
+	for c := 0; c < m.C && c < len(nodata); c++ {
+		if usableNoData(nodata[c]) {
+			chans = append(chans, c)
+			nds[c] = float32(nodata[c].Value)
+		}
+	}
+	n := 0
+	for y := m.Rect.Min.Y; y < m.Rect.Max.Y; y++ {
+		row := dst.Row(y)[:w]
+		for x := range row {
+			ok := true
+			for c := 0; c < m.C; c++ {
+				if math.Float32bits(m.Row(c, y)[x])&0x7f800000 == 0x7f800000 {
+					ok = false
+					break
+				}
+			}
+			if ok && len(chans) > 0 {
+				all := true
+				for _, c := range chans {
+					if m.Row(c, y)[x] != nds[c] {
+						all = false
+						break
+					}
+				}
+				ok = !all
+			}
+			row[x] = ok
+			n += int(b2u(ok))
+		}
+	}
+	return n
+}

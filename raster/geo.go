@@ -37,6 +37,18 @@ func (t GeoTransform) Scale(sx, sy float64) GeoTransform {
 type Geo struct {
 	Transform GeoTransform
 	CRS       string
+	// GCPs are ground control points of a raster georeferenced by them
+	// alone (Transform is then the identity), in the CRS GCPCRS (WKT).
+	GCPs   []GCP
+	GCPCRS string
+}
+
+// GCP is a ground control point: pixel/line position and its georeferenced
+// coordinates.
+type GCP struct {
+	ID, Info    string
+	Pixel, Line float64
+	X, Y, Z     float64
 }
 
 // Georeferenced reports whether g places the raster on the Earth.

@@ -54,6 +54,9 @@ type Band struct {
 	// Resolution is the pixel size of its file in metres along x and y
 	// (see ResolutionM), 0 when the file is not georeferenced.
 	Resolution [2]float64
+
+	wide   bool    // nodata float32 cannot hold: read via float64 (see wideNoData)
+	wideND float64 // that nodata value
 }
 
 // Scene is one or more raster files on the same pixel grid, seen as a single
@@ -68,6 +71,7 @@ type Scene struct {
 	Notes    []string          // what was done to put the files on one grid
 	Driver   string
 
+	f64 []float64 // read buffer for bands whose nodata float32 cannot hold
 	ds  []*godal.Dataset
 	src []*godal.Dataset // files the resampling VRTs in ds read: closed after them
 	vsi []string         // in-memory VRTs to remove on Close
@@ -191,7 +195,6 @@ func Open(paths ...string) (*Scene, error) {
 			}
 		}
 		for j, b := range ds.Bands() {
-			bs := b.Structure()
 			name := b.Description()
 			if name == "" && st.NBands == 1 && len(paths) > 1 {
 				name = baseName(p)
@@ -200,12 +203,21 @@ func Open(paths ...string) (*Scene, error) {
 			if v, ok := b.NoData(); ok {
 				nd = raster.NoDataValue(v)
 			}
-			s.Bands = append(s.Bands, Band{File: i, Index: j + 1, Name: name, Type: bs.DataType.String(), NoData: nd, Resolution: res})
+			bd := Band{File: i, Index: j + 1, Name: name, Type: bandType(b), NoData: nd, Resolution: res}
+			if wideNoData(bd.Type, nd) {
+				// Its pixels are read as NaN, so NaN is the nodata value.
+				bd.wide, bd.wideND, bd.NoData = true, nd.Value, raster.NoDataValue(math.NaN())
+				s.Notes = append(s.Notes, fmt.Sprintf("%s: band %d's nodata value %g is not a float32 value; its pixels are read as NaN (nodata), other pixels keep their values", p, j+1, nd.Value))
+			}
+			s.Bands = append(s.Bands, bd)
 		}
 	}
 	if err := s.alignGrids(sizes); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if len(s.ds) == 1 {
+		s.gcpGeo(s.ds[0], paths[0])
 	}
 	for i := range s.Bands {
 		switch s.Bands[i].Type {
@@ -323,13 +335,11 @@ func (s *Scene) ReadParallel(dst *raster.Float32, threads int) error {
 	for c, j := range s.sel {
 		b := s.Bands[j]
 		band := s.ds[b.File].Bands()[b.Index-1]
-		off := dst.PixOffset(c, r.Min.X, r.Min.Y)
 		opts := []godal.BandIOOption{godal.LineStride(dst.Stride)}
 		if threads > 1 {
 			opts = append(opts, godal.ConfigOption("GDAL_NUM_THREADS="+strconv.Itoa(threads)))
 		}
-		err := band.Read(r.Min.X, r.Min.Y, dst.Pix[off:], r.Dx(), r.Dy(), opts...)
-		if err != nil {
+		if err := s.readBand(b, band, dst, c, r, opts); err != nil {
 			return &liberr.Error{Op: fmt.Sprintf("reading band %d rows %d-%d", b.Index, r.Min.Y, r.Max.Y-1), Path: s.Paths[b.File], Err: err}
 		}
 	}
@@ -347,6 +357,15 @@ func (s *Scene) ReadResampled(dst *raster.Float32, src image.Rectangle, alg goda
 			godal.Window(src.Dx(), src.Dy()), godal.Resampling(alg), godal.LineStride(dst.Stride))
 		if err != nil {
 			return &liberr.Error{Op: fmt.Sprintf("reading band %d", b.Index), Path: s.Paths[b.File], Err: err}
+		}
+		if b.Type == Int8 { // approximate after averaging: a quick look
+			for y := dst.Rect.Min.Y; y < dst.Rect.Max.Y; y++ {
+				for i, v := range dst.Row(c, y) {
+					if v >= 128 {
+						dst.Row(c, y)[i] = v - 256
+					}
+				}
+			}
 		}
 	}
 	return nil

@@ -106,6 +106,11 @@ func (w *Writer) describe(geo raster.Geo) error {
 			return &liberr.Error{Path: w.Path, Op: "set geotransform", Err: err}
 		}
 	}
+	if geo.Transform.IsIdentity() && len(geo.GCPs) > 0 {
+		if err := setGCPs(w.ds, geo); err != nil {
+			return &liberr.Error{Path: w.Path, Op: "set GCPs", Err: err}
+		}
+	}
 	if geo.CRS != "" {
 		if err := w.ds.SetProjection(geo.CRS); err != nil {
 			return &liberr.Error{Path: w.Path, Op: "set CRS", Err: err}
