@@ -126,3 +126,13 @@ func RemoveStale(dir string, before time.Time) ([]string, error) {
 // ErrModelOutput is wrapped when a model's outputs are unusable for every
 // pixel of a scene (all NaN, or only ±Inf): such a mask would say nothing.
 var ErrModelOutput = errors.New("engine: unusable model output")
+
+// outputFiles lists the files a request writes: the mask, its .aux.xml
+// sidecar (category names) and the probabilities.
+func outputFiles(req Request) []string {
+	out := []string{req.Output, req.ConfidenceOutput}
+	if req.Output != "" {
+		out = append(out, req.Output+".aux.xml")
+	}
+	return out
+}

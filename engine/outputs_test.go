@@ -168,6 +168,11 @@ func TestOutputsNeverReplaceInputs(t *testing.T) {
 			os.Symlink(filepath.Join(dir, "nowhere"), l)
 			return []string{scene}, Request{Output: l}
 		}, ErrOutputNotFile},
+		{"the mask's .aux.xml sidecar is a directory", func(t *testing.T, dir, scene string) ([]string, Request) {
+			m := filepath.Join(dir, "m.tif")
+			os.Mkdir(m+".aux.xml", 0o755)
+			return []string{scene}, Request{Output: m}
+		}, ErrOutputNotFile},
 		{"output is a device", func(t *testing.T, dir, scene string) ([]string, Request) {
 			return []string{scene}, Request{Output: "/dev/null"}
 		}, ErrOutputNotFile},

@@ -188,7 +188,7 @@ func checkOutputs(paths []string, req Request) error {
 	if req.Output == "" && req.ConfidenceOutput == "" {
 		return nil
 	}
-	return CheckOutputs(paths, []string{req.Output, req.ConfidenceOutput})
+	return CheckOutputs(paths, outputFiles(req))
 }
 
 // checkSources checks the outputs against every file the scene reads.
@@ -204,7 +204,7 @@ func checkSources(paths, files []string, req Request) error {
 		}
 		srcs = append(srcs, fs...)
 	}
-	return CheckOutputs(srcs, []string{req.Output, req.ConfidenceOutput})
+	return CheckOutputs(srcs, outputFiles(req))
 }
 
 // begin registers a prediction in flight (done must be called when it

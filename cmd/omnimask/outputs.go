@@ -44,7 +44,7 @@ func checkRunOutputs(e *engine.Engine, groups [][]string, masks []string, req en
 func runOutputs(masks []string, req engine.Request, preview string) []string {
 	var outs []string
 	for _, m := range masks {
-		outs = append(outs, m)
+		outs = append(outs, m, m+".aux.xml")
 		if req.Confidence != engine.NoConfidence {
 			outs = append(outs, engine.ConfidencePath(m))
 		}
