@@ -22,9 +22,6 @@ const maxTempBase = 200
 
 var tempRE = regexp.MustCompile(`^.+\.tmp-([0-9]+)-[0-9a-f]{1,16}(\.tif|\.tif\.cog|\.tif\.aux\.xml|\.ovr[0-9]+\.tif)?$`)
 
-// maxNameBytes is the longest file name Linux file systems take.
-const maxNameBytes = 255
-
 // shortenName cuts a file name to at most n bytes, on a UTF-8 boundary.
 func shortenName(name string, n int) string {
 	if len(name) <= n {

@@ -251,11 +251,6 @@ func (w *Writer) commitCategories() error {
 	}
 	b.WriteString("    </CategoryNames>\n  </PAMRasterBand>\n</PAMDataset>\n")
 	aux, tmp := w.Path+".aux.xml", w.tmp+".aux.xml"
-	if len(filepath.Base(aux)) > maxNameBytes {
-		// A legal destination name longer than 247 bytes has no legal
-		// sidecar name; the names stay in the CLASS_n metadata.
-		return nil
-	}
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write category names: %w", err)
