@@ -20,7 +20,7 @@ import (
 func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) error {
 	streams := r.e.opts.Streams
 	if streams <= 1 {
-		var tmp []float32
+		var tmp scratch
 		for b := range in {
 			if err := r.runBatch(ctx, b, &tmp); err != nil {
 				return err
@@ -42,7 +42,7 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 	order := make(chan job, streams+8)
 	for range streams {
 		g.Go(func() error {
-			var tmp []float32
+			var tmp scratch
 			for j := range jobs {
 				j.done <- r.runBatch(ctx, j.b, &tmp)
 			}
@@ -99,9 +99,22 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 	return g.Wait()
 }
 
-// runBatch runs the models on one batch (end marks pass through); tmp is
-// the caller's scratch for the second and later ensemble members.
-func (r *run) runBatch(ctx context.Context, b *batch, tmp *[]float32) error {
+// scratch is a stream's memory for runBatch: the scores of the second and
+// later ensemble members, and the raw one-channel output of sigmoid and
+// class-index models.
+type scratch struct{ member, raw []float32 }
+
+// grow returns (*s)[:n], reallocated when too short.
+func grow(s *[]float32, n int) []float32 {
+	if len(*s) < n {
+		*s = make([]float32, n)
+	}
+	return (*s)[:n]
+}
+
+// runBatch runs the models on one batch (end marks pass through), leaving
+// their mean class scores (kinds.go) in b.scores.
+func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 	if b.mark != nil {
 		return nil
 	}
@@ -117,18 +130,29 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *[]float32) error {
 	for i, mod := range r.e.models {
 		dst := scores
 		if i > 0 {
-			if len(*tmp) < m {
-				*tmp = make([]float32, m)
-			}
-			dst = (*tmp)[:m]
+			dst = grow(&tmp.member, m)
+		}
+		raw, shape := dst, outShape
+		kind := mod.manifest.Output
+		if kind == models.Sigmoid || kind == models.ClassIndex {
+			raw, shape[1] = grow(&tmp.raw, int(n*P*P)), 1
 		}
 		t0 := r.busy.start()
-		err := mod.run.Run(b.input[:int(n)*r.C*int(P*P)], inShape, dst, outShape)
+		err := mod.run.Run(b.input[:int(n)*r.C*int(P*P)], inShape, raw, shape)
 		r.busy.stop(t0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", mod.name, err)
 		}
-		r.nanOut.Add(int64(sanitize(dst, int(n), r.K, int(P*P), mod.manifest.Output == models.Probabilities)))
+		var bad int
+		switch kind {
+		case models.Sigmoid:
+			bad = sigmoidScores(dst, raw, int(n), int(P*P), mod.manifest.SigmoidThreshold())
+		case models.ClassIndex:
+			bad = voteScores(dst, raw, int(n), r.K, int(P*P))
+		default:
+			bad = sanitize(dst, int(n), r.K, int(P*P), kind == models.Probabilities)
+		}
+		r.nanOut.Add(int64(bad))
 		r.inferred.Add(n * P * P)
 		if i > 0 {
 			for j, v := range dst {

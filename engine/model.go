@@ -98,6 +98,13 @@ func manifestFor(ref string, builtin bool, g *ort.Graph) (*models.Manifest, erro
 	if err := m.CheckGraph(in[0].Shape, out[0].Shape); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
+	if integer := ort.IntegerType(out[0].Type); integer != (m.Output == models.ClassIndex) {
+		want := "float32"
+		if !integer {
+			want = "int64, int32 or uint8"
+		}
+		return nil, fmt.Errorf("%s: %w: output %s needs %s, graph output %q is %s", ref, models.ErrManifest, m.Output, want, out[0].Name, strings.TrimPrefix(out[0].Type, "ONNX_TENSOR_ELEMENT_DATA_TYPE_"))
+	}
 	return m, nil
 }
 
@@ -123,6 +130,10 @@ func openModel(ref string, opts ort.Options) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
+	if err := probe(m, s.In.Shape, s); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
 	return &model{name: ref, manifest: m, input: s.In.Shape, run: s}, nil
 }
 
@@ -133,6 +144,9 @@ func sameContract(a, b *models.Manifest) error {
 	}
 	if a.Normalization.Kind != b.Normalization.Kind || fmt.Sprint(a.Normalization) != fmt.Sprint(b.Normalization) || a.NoDataFill != b.NoDataFill {
 		return fmt.Errorf("normalisation %v vs %v", a.Normalization, b.Normalization)
+	}
+	if hardVote(a) != hardVote(b) {
+		return fmt.Errorf("output %s vs %s: class indices are voted on, scores averaged", a.Output, b.Output)
 	}
 	if len(a.Classes) != len(b.Classes) {
 		return fmt.Errorf("%d vs %d classes", len(a.Classes), len(b.Classes))

@@ -17,6 +17,9 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 	plane := P * P
 	acc := stitch.NewAccumulator(r.K, p.ProcSize.X)
 	weights := p.Blend.Weights(P, P, p.Overlap)
+	if hardVote(r.e.manifest) {
+		weights = stitch.VoteWeights(weights)
+	}
 	rows := newRowWriter(r, out)
 	up := stitch.NewUpsampler(p.ProcSize, p.Size, r.K, rows.conf, func(y int, cls []int16, logits [][]float32) error {
 		return rows.emit(ctx, y, cls, logits)
@@ -128,7 +131,13 @@ func (u *rowWriter) emit(ctx context.Context, y int, cls []int16, logits [][]flo
 		for c := range u.dst {
 			u.dst[c] = b.probs[c][i*u.W : (i+1)*u.W]
 		}
-		stitch.Softmax(u.dst, logits)
+		if hardVote(u.r.e.manifest) {
+			for c, d := range u.dst {
+				copy(d, logits[c]) // vote shares
+			}
+		} else {
+			stitch.Softmax(u.dst, logits)
+		}
 		for x, v := range out {
 			if v == 255 {
 				for _, d := range u.dst {

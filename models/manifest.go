@@ -28,11 +28,22 @@ const (
 	None   = "none"   // values are fed as read
 )
 
-// Output kinds.
+// Output kinds: what the graph's output holds.
 const (
-	Logits        = "logits"
-	Probabilities = "probabilities"
+	Logits        = "logits"        // N x K x H x W float32 class scores
+	Probabilities = "probabilities" // N x K x H x W float32, summing to 1 over K
+	// Sigmoid is a binary model's single channel (N x 1 x H x W float32),
+	// the probability of the second of its two classes; a pixel is that
+	// class above the manifest's threshold.
+	Sigmoid = "sigmoid"
+	// ClassIndex is a graph ending in an argmax: N x 1 x H x W or N x H x W
+	// integers (int64, int32 or uint8), the position of the class in the
+	// manifest's list. Overlapping patches are combined by hard vote.
+	ClassIndex = "class_index"
 )
+
+// DefaultThreshold is a sigmoid model's threshold when its manifest gives none.
+const DefaultThreshold = 0.5
 
 // Normalization says how patches are normalised before inference.
 type Normalization struct {
@@ -63,6 +74,7 @@ type Manifest struct {
 	Overlap       int           `json:"overlap"`
 	SizeMultiple  int           `json:"size_multiple,omitempty"`
 	Output        string        `json:"output"`
+	Threshold     float64       `json:"threshold,omitempty"` // sigmoid only; 0 = DefaultThreshold
 	Classes       []Class       `json:"classes"`
 }
 
@@ -134,9 +146,6 @@ func (m *Manifest) Validate() error {
 	if m.SizeMultiple < 0 || m.SizeMultiple > m.PatchSize {
 		return bad("size_multiple %d outside 0..patch_size", m.SizeMultiple)
 	}
-	if m.Output != Logits && m.Output != Probabilities {
-		return bad("output %q (want logits or probabilities)", m.Output)
-	}
 	if len(m.Classes) < 1 || len(m.Classes) > 254 {
 		return bad("%d classes (want 1..254)", len(m.Classes))
 	}
@@ -147,7 +156,43 @@ func (m *Manifest) Validate() error {
 		}
 		ids[c.ID] = true
 	}
+	switch m.Output {
+	case Logits, Probabilities, ClassIndex:
+		if len(m.Classes) == 1 {
+			return bad("output %s with 1 class would label every pixel with it (a one-channel sigmoid output is \"output\": \"sigmoid\" with 2 classes, negative first)", m.Output)
+		}
+	case Sigmoid:
+		if len(m.Classes) != 2 {
+			return bad("output sigmoid needs 2 classes (negative, then positive), got %d", len(m.Classes))
+		}
+	default:
+		return bad("output %q (want logits, probabilities, sigmoid or class_index)", m.Output)
+	}
+	if m.Threshold != 0 && m.Output != Sigmoid {
+		return bad("threshold is for output sigmoid only")
+	}
+	if t := m.Threshold; t < 0 || t >= 1 || math.IsNaN(t) {
+		return bad("threshold %g outside 0 < t < 1", t)
+	}
 	return nil
+}
+
+// SigmoidThreshold returns the threshold of a sigmoid output.
+func (m *Manifest) SigmoidThreshold() float64 {
+	if m.Threshold == 0 {
+		return DefaultThreshold
+	}
+	return m.Threshold
+}
+
+// OutputChannels returns the channel count the graph's output must have:
+// one per class for logits and probabilities, one for sigmoid and class
+// index outputs.
+func (m *Manifest) OutputChannels() int {
+	if m.Output == Sigmoid || m.Output == ClassIndex {
+		return 1
+	}
+	return len(m.Classes)
 }
 
 // Multiple returns the size multiple, 1 when unset.
@@ -177,14 +222,17 @@ func (m *Manifest) CheckGraph(in, out []Dim) error {
 	if len(in) != 4 {
 		return fmt.Errorf("%w: graph input has rank %d, want 4 (N x C x H x W)", ErrManifest, len(in))
 	}
+	if len(out) == 3 && m.Output == ClassIndex {
+		out = []Dim{out[0], 1, out[1], out[2]} // N x H x W: argmax without keepdims
+	}
 	if len(out) != 4 {
 		return fmt.Errorf("%w: graph output has rank %d, want 4 (N x K x H x W)", ErrManifest, len(out))
 	}
 	if in[1] >= 0 && in[1] != int64(len(m.Bands)) {
 		return fmt.Errorf("%w: graph takes %d channels, manifest lists %d bands %v", ErrManifest, in[1], len(m.Bands), m.Bands)
 	}
-	if out[1] >= 0 && out[1] != int64(len(m.Classes)) {
-		return fmt.Errorf("%w: graph outputs %d channels, manifest lists %d classes", ErrManifest, out[1], len(m.Classes))
+	if out[1] >= 0 && out[1] != int64(m.OutputChannels()) {
+		return m.ChannelError(out[1])
 	}
 	for i, d := range in[2:] {
 		if d >= 0 && d != int64(m.PatchSize) {
@@ -192,4 +240,21 @@ func (m *Manifest) CheckGraph(in, out []Dim) error {
 		}
 	}
 	return nil
+}
+
+// ChannelError is the error for a graph output of k channels that disagrees
+// with the manifest.
+func (m *Manifest) ChannelError(k int64) error {
+	want := fmt.Sprintf("%d (one per class)", len(m.Classes))
+	if m.OutputChannels() == 1 {
+		want = "1 (output " + m.Output + ")"
+	}
+	hint := ""
+	switch {
+	case k == 1 && m.Output != Sigmoid && m.Output != ClassIndex:
+		hint = `; a one-channel probability is "output": "sigmoid" with 2 classes`
+	case k == int64(len(m.Classes)) && m.OutputChannels() == 1:
+		hint = `; K channels of class scores are "output": "logits" or "probabilities"`
+	}
+	return fmt.Errorf("%w: graph outputs %d channels, manifest (output %s, %d classes) needs %s%s", ErrManifest, k, m.Output, len(m.Classes), want, hint)
 }

@@ -133,8 +133,19 @@ func TestParseManifestAccepts(t *testing.T) {
 			func(m *Manifest) bool { return m.Normalization.Kind == Fixed && m.Normalization.Std[2] == 2 }},
 		{"no normalisation", set("normalization", map[string]any{"kind": "none"}), nil},
 		{"probabilities", set("output", "probabilities"), nil},
-		{"one class", set("classes", []any{map[string]any{"id": 7, "name": "cloud", "color": []int{1, 2, 3}}}), nil},
-		{"class id 254", set("classes", []any{map[string]any{"id": 254, "name": "x", "color": []int{0, 0, 0}}}), nil},
+		{"sigmoid", func(o map[string]any) {
+			o["output"] = "sigmoid"
+			o["classes"] = []any{map[string]any{"id": 1, "name": "cloud", "color": []int{0, 0, 0}}, map[string]any{"id": 0, "name": "z", "color": []int{0, 0, 0}}}
+		},
+			func(m *Manifest) bool { return m.SigmoidThreshold() == 0.5 && m.OutputChannels() == 1 }},
+		{"sigmoid threshold", func(o map[string]any) {
+			o["output"] = "sigmoid"
+			o["threshold"] = 0.3
+			o["classes"] = []any{map[string]any{"id": 1, "name": "cloud", "color": []int{0, 0, 0}}, map[string]any{"id": 0, "name": "z", "color": []int{0, 0, 0}}}
+		},
+			func(m *Manifest) bool { return m.SigmoidThreshold() == 0.3 }},
+		{"class index", set("output", "class_index"), func(m *Manifest) bool { return m.OutputChannels() == 1 }},
+		{"class id 254", set("classes", []any{map[string]any{"id": 254, "name": "x", "color": []int{0, 0, 0}}, map[string]any{"id": 0, "name": "z", "color": []int{0, 0, 0}}}), nil},
 		{"min = max", func(o map[string]any) { o["min_resolution_m"] = 20; o["max_resolution_m"] = 20 }, nil},
 		{"min without max", func(o map[string]any) { o["min_resolution_m"] = 20; delete(o, "max_resolution_m") }, nil},
 		{"zero overlap", set("overlap", 0), nil},
@@ -201,7 +212,15 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"negative overlap", edit(t, set("overlap", -1)), "overlap -1"},
 		{"size_multiple > patch", edit(t, set("size_multiple", 1024)), "size_multiple 1024 outside 0..patch_size"},
 		{"negative size_multiple", edit(t, set("size_multiple", -16)), "size_multiple -16"},
-		{"bad output", edit(t, set("output", "softmax")), `output "softmax" (want logits or probabilities)`},
+		{"bad output", edit(t, set("output", "softmax")), `output "softmax" (want logits, probabilities, sigmoid or class_index)`},
+		{"one class logits", edit(t, set("classes", []any{map[string]any{"id": 7, "name": "cloud", "color": []int{1, 2, 3}}})), `output logits with 1 class would label every pixel with it (a one-channel sigmoid output is "output": "sigmoid" with 2 classes`},
+		{"sigmoid 4 classes", edit(t, set("output", "sigmoid")), "output sigmoid needs 2 classes (negative, then positive), got 4"},
+		{"threshold without sigmoid", edit(t, set("threshold", 0.4)), "threshold is for output sigmoid only"},
+		{"sigmoid threshold 1", edit(t, func(o map[string]any) {
+			o["output"] = "sigmoid"
+			o["threshold"] = 1
+			o["classes"] = []any{map[string]any{"id": 1, "name": "c", "color": []int{0, 0, 0}}, map[string]any{"id": 0, "name": "z", "color": []int{0, 0, 0}}}
+		}), "threshold 1 outside 0 < t < 1"},
 		{"missing output", edit(t, func(o map[string]any) { delete(o, "output") }), `output ""`},
 		{"no classes", edit(t, set("classes", []any{})), "0 classes (want 1..254)"},
 		{"too many classes", edit(t, func(o map[string]any) {
@@ -298,7 +317,8 @@ func TestCheckGraph(t *testing.T) {
 		{"output rank 3", []Dim{1, 3, 512, 512}, []Dim{4, 512, 512}, "graph output has rank 3, want 4"},
 		{"no shapes", nil, nil, "graph input has rank 0"},
 		{"channel mismatch", []Dim{1, 4, 512, 512}, []Dim{1, 4, 512, 512}, "graph takes 4 channels, manifest lists 3 bands"},
-		{"class mismatch", []Dim{1, 3, 512, 512}, []Dim{1, 2, 512, 512}, "graph outputs 2 channels, manifest lists 4 classes"},
+		{"class mismatch", []Dim{1, 3, 512, 512}, []Dim{1, 2, 512, 512}, "graph outputs 2 channels, manifest (output logits, 4 classes) needs 4 (one per class)"},
+		{"one channel for logits", []Dim{1, 3, 512, 512}, []Dim{1, 1, 512, 512}, `graph outputs 1 channels, manifest (output logits, 4 classes) needs 4 (one per class); a one-channel probability is "output": "sigmoid" with 2 classes`},
 		{"fixed height differs", []Dim{1, 3, 256, 512}, []Dim{1, 4, 256, 512}, "graph input height is fixed at 256, manifest patch_size is 512"},
 		{"fixed width differs", []Dim{1, 3, -1, 1000}, []Dim{1, 4, -1, -1}, "graph input width is fixed at 1000"},
 	}
@@ -416,5 +436,39 @@ func TestValidateBandsFoldEqual(t *testing.T) {
 		if err := m.Validate(); !errors.Is(err, ErrManifest) {
 			t.Errorf("Validate accepted bands %q, which match the same band case-insensitively", bands)
 		}
+	}
+}
+
+func TestCheckGraphOutputKinds(t *testing.T) {
+	idx, sig := wantValid, wantValid
+	idx.Output = ClassIndex
+	sig.Output, sig.Classes = Sigmoid, wantValid.Classes[:2]
+	in := []Dim{-1, 3, -1, -1}
+	tests := []struct {
+		name string
+		m    Manifest
+		out  []Dim
+		msg  string
+	}{
+		{"class index N x 1 x H x W", idx, []Dim{-1, 1, -1, -1}, ""},
+		{"class index N x H x W", idx, []Dim{-1, -1, -1}, ""},
+		{"class index with K channels", idx, []Dim{-1, 4, -1, -1}, `needs 1 (output class_index); K channels of class scores are "output": "logits" or "probabilities"`},
+		{"sigmoid one channel", sig, []Dim{-1, 1, -1, -1}, ""},
+		{"sigmoid two channels", sig, []Dim{-1, 2, -1, -1}, "graph outputs 2 channels, manifest (output sigmoid, 2 classes) needs 1 (output sigmoid)"},
+		{"logits rank 3", wantValid, []Dim{-1, -1, -1}, "graph output has rank 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.m.CheckGraph(in, tt.out)
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrManifest) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("CheckGraph(%v) = %v, want %q", tt.out, err, tt.msg)
+			}
+		})
 	}
 }

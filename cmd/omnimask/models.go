@@ -42,7 +42,11 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		for _, c := range m.Classes {
 			cls = append(cls, fmt.Sprintf("%d %s", c.ID, c.Name))
 		}
-		fmt.Fprintf(stdout, "  classes     %s (%s)\n", strings.Join(cls, ", "), m.Output)
+		out := m.Output
+		if m.Output == models.Sigmoid {
+			out += fmt.Sprintf(", threshold %g", m.SigmoidThreshold())
+		}
+		fmt.Fprintf(stdout, "  classes     %s (%s)\n", strings.Join(cls, ", "), out)
 	}
 	return nil
 }

@@ -37,8 +37,10 @@ type Graph struct {
 	Meta    map[string]string
 }
 
-// Session is a loaded network with one float32 input and one float32 output.
-// Run may be called from several goroutines at once.
+// Session is a loaded network with one float32 input and one output:
+// float32, or integer class indices (int64, int32 or uint8; N x 1 x H x W or
+// N x H x W) that Run hands back as float32. Run may be called from several
+// goroutines at once.
 type Session struct {
 	In, Out IO
 	meta    map[string]string
@@ -89,8 +91,8 @@ func Inspect(data []byte) (*Graph, error) {
 
 // Open creates an inference session from an ONNX model in memory. g is what
 // Inspect returned for data, so a model is inspected once; nil inspects it
-// here. The model must have exactly one float32 input and one float32
-// output.
+// here. The model must have exactly one float32 input and one float32 or
+// integer (int64, int32, uint8) output.
 func Open(data []byte, g *Graph, opts Options) (*Session, error) {
 	if g == nil {
 		var err error
@@ -102,10 +104,11 @@ func Open(data []byte, g *Graph, opts Options) (*Session, error) {
 	if len(ins) != 1 || len(outs) != 1 {
 		return nil, fmt.Errorf("%w: %d inputs and %d outputs, want 1 and 1", ErrModel, len(ins), len(outs))
 	}
-	for _, io := range []IO{ins[0], outs[0]} {
-		if io.Type != "ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT" {
-			return nil, fmt.Errorf("%w: %q is %s, want float32", ErrModel, io.Name, io.Type)
-		}
+	if ins[0].Type != typeFloat {
+		return nil, fmt.Errorf("%w: %q is %s, want float32", ErrModel, ins[0].Name, ins[0].Type)
+	}
+	if outs[0].Type != typeFloat && !IntegerType(outs[0].Type) {
+		return nil, fmt.Errorf("%w: %q is %s, want float32 (or int64, int32, uint8 class indices)", ErrModel, outs[0].Name, outs[0].Type)
 	}
 	so, err := onnx.NewSessionOptions()
 	if err != nil {
@@ -185,6 +188,9 @@ func (s *Session) Run(in []float32, inShape [4]int64, out []float32, outShape [4
 		return &liberr.Error{Op: fmt.Sprintf("ort: input tensor %v", inShape), Err: err}
 	}
 	defer it.Destroy()
+	if s.Out.Type != typeFloat {
+		return s.runIndices(it, inShape, out, outShape)
+	}
 	ot, err := onnx.NewTensor(onnx.NewShape(outShape[:]...), out)
 	if err != nil {
 		return &liberr.Error{Op: fmt.Sprintf("ort: output tensor %v", outShape), Err: err}
@@ -194,6 +200,83 @@ func (s *Session) Run(in []float32, inShape [4]int64, out []float32, outShape [4
 		return &liberr.Error{Op: fmt.Sprintf("ort: run on %v", inShape), Err: err}
 	}
 	return nil
+}
+
+const typeFloat = "ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT"
+
+// IntegerType reports whether an ONNX element type (as IO.Type spells it)
+// is one of the integer types a class-index output may have.
+func IntegerType(t string) bool {
+	switch t {
+	case "ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64", "ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32", "ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8":
+		return true
+	}
+	return false
+}
+
+// runIndices runs a graph with an integer output, which ONNX Runtime
+// allocates, checks its shape against outShape (channel 1; the channel axis
+// may be absent) and copies it into out as float32.
+func (s *Session) runIndices(it onnx.Value, inShape [4]int64, out []float32, outShape [4]int64) error {
+	vals := []onnx.Value{nil}
+	if err := s.s.Run([]onnx.Value{it}, vals); err != nil {
+		return &liberr.Error{Op: fmt.Sprintf("ort: run on %v", inShape), Err: err}
+	}
+	defer vals[0].Destroy()
+	shape := vals[0].GetShape()
+	if len(shape) == 3 {
+		shape = onnx.NewShape(shape[0], 1, shape[1], shape[2])
+	}
+	if fmt.Sprint([]int64(shape)) != fmt.Sprint(outShape[:]) {
+		return fmt.Errorf("%w: output is %v, want %v", ErrModel, []int64(vals[0].GetShape()), outShape)
+	}
+	switch t := vals[0].(type) {
+	case *onnx.Tensor[int64]:
+		copyAs(out, t.GetData())
+	case *onnx.Tensor[int32]:
+		copyAs(out, t.GetData())
+	case *onnx.Tensor[uint8]:
+		copyAs(out, t.GetData())
+	default:
+		return fmt.Errorf("%w: output is %T, want an integer tensor", ErrModel, vals[0])
+	}
+	return nil
+}
+
+// copyAs converts class indices to float32; values too large for a class
+// (any above 2^16) become -1, which no class has.
+func copyAs[T int64 | int32 | uint8](dst []float32, src []T) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		if int64(v) > 1<<16 {
+			dst[i] = -1
+		} else {
+			dst[i] = float32(v)
+		}
+	}
+}
+
+// OutputShape runs the network once on zeros of the given input shape and
+// returns the shape of its output (allocated by ONNX Runtime): the load-time
+// probe of what a graph really produces.
+func (s *Session) OutputShape(inShape [4]int64) ([]int64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	n := inShape[0] * inShape[1] * inShape[2] * inShape[3]
+	it, err := onnx.NewTensor(onnx.NewShape(inShape[:]...), make([]float32, n))
+	if err != nil {
+		return nil, &liberr.Error{Op: fmt.Sprintf("ort: input tensor %v", inShape), Err: err}
+	}
+	defer it.Destroy()
+	vals := []onnx.Value{nil}
+	if err := s.s.Run([]onnx.Value{it}, vals); err != nil {
+		return nil, &liberr.Error{Op: fmt.Sprintf("ort: run on %v", inShape), Err: err}
+	}
+	defer vals[0].Destroy()
+	return append([]int64(nil), vals[0].GetShape()...), nil
 }
 
 // Close releases the session once the runs in flight have finished. It is

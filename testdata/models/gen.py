@@ -108,9 +108,74 @@ def main(out):
     save(conv_model("disagree", manifest("disagree", bands=["red", "green", "nir", "swir1"])),
          f"{out}/bad_manifest.onnx")
     save(conv_model("nomanifest", None), f"{out}/no_manifest.onnx")
+    output_kinds(out)
     convbench(f"{out}/convbench.onnx")
     with open(f"{out}/corrupt.onnx", "wb") as f:
         f.write(b"\x08\x07this is not a protobuf model" * 7)
+
+
+# Binary: sigmoid(SW . x + SB) is the probability of the second class.
+SW = [1.0, -1.0, 0.5]
+SB = -0.1
+BINARY = [{"id": 0, "name": "clear", "color": [60, 160, 60]},
+          {"id": 1, "name": "cloud", "color": [255, 255, 255]}]
+
+
+def graph_model(name, nodes, inits, out_type, out_shape, man):
+    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, "H", "W"])
+    outp = helper.make_tensor_value_info("output", out_type, out_shape)
+    g = helper.make_graph(nodes, name, [inp], [outp], initializer=inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="omnimask-testdata")
+    model.ir_version = 8
+    if man is not None:
+        helper.set_model_props(model, {"omnimask.manifest": json.dumps(man)})
+    onnx.checker.check_model(model)
+    return model
+
+
+def output_kinds(out):
+    """The output kinds models are exported with, all from the same 1x1
+    convolutions as the pointwise models (issue 16)."""
+    w4 = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 1, 1], [v for r in W for v in r])
+    b4 = helper.make_tensor("b", TensorProto.FLOAT, [4], B)
+    w1 = helper.make_tensor("w", TensorProto.FLOAT, [1, 3, 1, 1], SW)
+    b1 = helper.make_tensor("b", TensorProto.FLOAT, [1], [SB])
+    conv = helper.make_node("Conv", ["input", "w", "b"], ["logits"])
+    # A single sigmoid channel, two classes, default threshold.
+    save(graph_model("pointwise-sigmoid", [conv, helper.make_node("Sigmoid", ["logits"], ["output"])], [w1, b1],
+                     TensorProto.FLOAT, ["N", 1, "H", "W"],
+                     manifest("pointwise-sigmoid", output="sigmoid", classes=BINARY)), f"{out}/pointwise_sigmoid.onnx")
+    # The same graph declared as a one-class logits model: the silent 100 % bug.
+    save(graph_model("one-class", [conv, helper.make_node("Sigmoid", ["logits"], ["output"])], [w1, b1],
+                     TensorProto.FLOAT, ["N", 1, "H", "W"], None), f"{out}/bad_one_class.onnx")
+    with open(f"{out}/bad_one_class.onnx.json", "w") as f:
+        json.dump(manifest("one-class", classes=BINARY[1:]), f, indent=1)
+    # Class indices: the pointwise logits followed by an argmax, int64 N x 1 x H x W ...
+    save(graph_model("pointwise-argmax", [conv, helper.make_node("ArgMax", ["logits"], ["output"], axis=1, keepdims=1)],
+                     [w4, b4], TensorProto.INT64, ["N", 1, "H", "W"],
+                     manifest("pointwise-argmax", output="class_index")), f"{out}/pointwise_argmax.onnx")
+    # ... and uint8 N x H x W.
+    save(graph_model("pointwise-argmax-u8", [conv, helper.make_node("ArgMax", ["logits"], ["idx"], axis=1, keepdims=0),
+                                             helper.make_node("Cast", ["idx"], ["output"], to=TensorProto.UINT8)],
+                     [w4, b4], TensorProto.UINT8, ["N", "H", "W"],
+                     manifest("pointwise-argmax-u8", output="class_index")), f"{out}/pointwise_argmax_u8.onnx")
+    # A channel count only a run reveals: 2 channels behind a symbolic K, 4 classes declared.
+    w2 = helper.make_tensor("w", TensorProto.FLOAT, [2, 3, 1, 1], [v for r in W[:2] for v in r])
+    b2 = helper.make_tensor("b", TensorProto.FLOAT, [2], B[:2])
+    save(graph_model("dynamic-channels", [helper.make_node("Conv", ["input", "w", "b"], ["output"])], [w2, b2],
+                     TensorProto.FLOAT, ["N", "K", "H", "W"], manifest("dynamic-channels")),
+         f"{out}/bad_dynamic_channels.onnx")
+    # A network that needs sides divisible by 4 (pool by 4, upsample by 4, add
+    # the skip connection, as U-Nets do), once declared size_multiple 4 and
+    # once (wrongly) 2.
+    pool = [conv,
+            helper.make_node("MaxPool", ["logits"], ["pooled"], kernel_shape=[4, 4], strides=[4, 4]),
+            helper.make_node("Resize", ["pooled", "", "scales"], ["up"], mode="nearest"),
+            helper.make_node("Add", ["logits", "up"], ["output"])]
+    scales = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1, 4, 4])
+    for mult, path in [(4, "multiple4.onnx"), (2, "bad_multiple.onnx")]:
+        save(graph_model(f"multiple{mult}", pool, [w4, b4, scales], TensorProto.FLOAT, ["N", 4, "H", "W"],
+                         manifest(f"multiple{mult}", size_multiple=mult)), f"{out}/{path}")
 
 
 def convbench(path, layers=8, ch=64):
