@@ -117,6 +117,8 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 			} else if proc != native {
 				p.Notes = append(p.Notes, fmt.Sprintf("resolution %.4g m is finer than the model's supported %g-%g m; processing at %g m and upsampling the result", native, m.MinResolution, m.MaxResolution, proc))
 			}
+		} else if m.MinResolution > 0 && proc < m.MinResolution || m.MaxResolution > 0 && proc > m.MaxResolution {
+			p.Notes = append(p.Notes, fmt.Sprintf("processing resolution %g m is outside the model's supported %g-%g m; expect lower accuracy", proc, m.MinResolution, m.MaxResolution))
 		}
 		p.ProcRes = proc
 		p.ProcSize = image.Pt(max(1, int(math.Round(float64(s.size.X)*dx/proc))), max(1, int(math.Round(float64(s.size.Y)*dy/proc))))

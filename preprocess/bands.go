@@ -132,8 +132,12 @@ func ResolveBands(refs []BandRef, want, names []string) (idx []int, note string,
 			}
 			return idx, fmt.Sprintf("bands have no matching names; using bands 1..%d as %s (use --bands to choose)", len(want), strings.Join(want, ", ")), nil
 		}
+		if len(names) < len(want) {
+			return nil, "", fmt.Errorf("no band named %s among %d bands %s; the model wants %d bands, %s",
+				strings.Join(missing, ", "), len(names), quoteList(names), len(want), strings.Join(want, ", "))
+		}
 		return nil, "", fmt.Errorf("no band named %s among %d bands %s; the model wants %s (use --bands, e.g. --bands %s)",
-			strings.Join(missing, ", "), len(names), quoteList(names), strings.Join(want, ", "), exampleSpec(want))
+			strings.Join(missing, ", "), len(names), quoteList(names), strings.Join(want, ", "), exampleSpec(want, idx, len(names)))
 	}
 	idx = make([]int, len(refs))
 	for i, r := range refs {
@@ -198,10 +202,27 @@ func quoteList(names []string) string {
 	return "[" + strings.Join(q, " ") + "]"
 }
 
-func exampleSpec(want []string) string {
+// exampleSpec suggests a --bands mapping that only uses bands the scene
+// has: the bands matched by name (found[i] >= 0) where they are, the others
+// on the scene's unused bands in order. n >= len(want).
+func exampleSpec(want []string, found []int, n int) string {
+	used := make([]bool, n)
+	for _, f := range found {
+		if f >= 0 {
+			used[f] = true
+		}
+	}
 	parts := make([]string, len(want))
+	next := 0
 	for i, w := range want {
-		parts[i] = fmt.Sprintf("%s=%d", w, i+1)
+		b := found[i]
+		if b < 0 {
+			for used[next] {
+				next++
+			}
+			b, used[next] = next, true
+		}
+		parts[i] = fmt.Sprintf("%s=%d", w, b+1)
 	}
 	return strings.Join(parts, ",")
 }

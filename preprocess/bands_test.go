@@ -189,12 +189,24 @@ func TestResolveBandsErrors(t *testing.T) {
 		{
 			name:  "some names match",
 			names: []string{"red", "x", "y"},
-			msg:   []string{"no band named green, nir among 3 bands"},
+			msg:   []string{"no band named green, nir among 3 bands", "--bands red=1,green=2,nir=3"},
+		},
+		{
+			// The hint keeps the matched band where it is and uses only
+			// bands the scene has (it suggested band 3, absent, before).
+			name:  "hint only uses the scene's bands",
+			names: []string{"x", "nir"},
+			msg:   []string{"no band named red, green among 2 bands", "the model wants 3 bands, red, green, nir"},
+		},
+		{
+			name:  "hint keeps matched bands in place",
+			names: []string{"nir", "a", "red", "b"},
+			msg:   []string{"no band named green among 4 bands", "--bands red=3,green=2,nir=1)"},
 		},
 		{
 			name:  "too few unnamed bands",
 			names: []string{"", ""},
-			msg:   []string{"among 2 bands [1:(unnamed) 2:(unnamed)]"},
+			msg:   []string{"among 2 bands [1:(unnamed) 2:(unnamed)]", "the model wants 3 bands"},
 		},
 		{
 			name:  "index out of range",
