@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -117,5 +118,49 @@ func TestCLIMessages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// unusedInitializerModel writes pointwise.onnx with one more, unused,
+// initializer — appended as a second graph field, which protobuf merges
+// into the first — so that ONNX Runtime logs a warning when it loads it.
+func unusedInitializerModel(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(pointwise)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tensor := []byte{0x08, 0x01, 0x10, 0x01, 0x22, 0x04, 0, 0, 0, 0, 0x42, 0x06, 'u', 'n', 'u', 's', 'e', 'd'} // dims [1], float, [0], "unused"
+	graph := append([]byte{0x2a, byte(len(tensor))}, tensor...)                                                // GraphProto.initializer
+	b = append(b, append([]byte{0x3a, byte(len(graph))}, graph...)...)                                         // ModelProto.graph
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestORTLogsOnlyWithVerbose: ONNX Runtime writes its own log lines to the
+// process's stderr (not through Go): they reach the terminal with -v only.
+func TestORTLogsOnlyWithVerbose(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes; not for -short")
+	}
+	in := t.TempDir()
+	scene := tif{w: 64, h: 64}.write(t, filepath.Join(in, "s.tif"))
+	model := unusedInitializerModel(t, filepath.Join(in, "unused.onnx"))
+	for _, verbose := range []bool{false, true} {
+		args := []string{"predict", scene, "--model", model, "-o", filepath.Join(in, fmt.Sprintf("m%v.tif", verbose)), "--threads", "1"}
+		if verbose {
+			args = append(args, "-v")
+		}
+		var stderr bytes.Buffer
+		cmd, done := startChild(t, args, &stderr)
+		if err := <-done; err != nil {
+			cmd.Process.Kill()
+			t.Fatalf("-v=%v: %v\n%s", verbose, err, stderr.String())
+		}
+		if got := strings.Contains(stderr.String(), "onnxruntime"); got != verbose {
+			t.Errorf("-v=%v: ONNX Runtime log lines shown: %v\n%s", verbose, got, stderr.String())
+		}
 	}
 }
