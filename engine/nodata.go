@@ -11,9 +11,10 @@ import (
 // chooseNoData sets the plan's nodata from the bands the model reads, not
 // from the scene's first band: the first input's value, and every input's
 // own (BandNoData) when they differ, as a VRT's bands may. An explicit
-// Request.NoData applies to every band.
+// Request.NoData applies to every band (files: already set on the scene's
+// bands, which read a value float32 cannot hold as NaN).
 func (p *Plan) chooseNoData(s sceneInfo, req Request) {
-	if req.NoData.Set || len(s.bandNoData) == 0 || len(p.BandIndex) == 0 {
+	if len(s.bandNoData) == 0 || len(p.BandIndex) == 0 {
 		return
 	}
 	sel := make([]raster.NoData, len(p.BandIndex))

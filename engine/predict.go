@@ -46,6 +46,9 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 		return nil, nil, err
 	}
 	s := pr.Scene
+	if req.NoData.Set {
+		s.SetNoData(req.NoData)
+	}
 	info := fileInfo(s)
 	req.Bands = pr.Spec
 	p, err := plan(e.manifest, e.limits, info, req)

@@ -12,6 +12,7 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/raster"
 )
 
 // rawTIF writes a GeoTIFF band by band: names, a data type, per-band nodata
@@ -195,6 +196,24 @@ func TestNoSilentlyWrongResults(t *testing.T) {
 				return pattern(500, 2000)(c, x, y)
 			}}.write(t, filepath.Join(t.TempDir(), "s.tif"))
 		wantNoData(t, predict(t, path), inBox)
+	})
+	t.Run("--nodata float32 cannot hold", func(t *testing.T) {
+		zeros := func(x, y int) bool { return x >= 40 && x < 50 && y >= 40 && y < 50 }
+		path := rawTIF{w: W, h: H, names: rgbn, dtype: godal.Float64,
+			pix: func(c, x, y int) float64 {
+				switch {
+				case inBox(x, y):
+					return 1e-300
+				case zeros(x, y):
+					return 0
+				}
+				return pattern(500, 2000)(c, x, y)
+			}}.write(t, filepath.Join(t.TempDir(), "s.tif"))
+		res, err := e.PredictFile(context.Background(), []string{path}, Request{NoResample: true, PatchSize: 32, Overlap: 8, NoData: raster.NoDataValue(1e-300)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantNoData(t, res, inBox)
 	})
 	t.Run("uint32 nodata next to its neighbour", func(t *testing.T) {
 		near := func(x, y int) bool { return x >= 40 && x < 50 && y >= 40 && y < 50 }

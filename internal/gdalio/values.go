@@ -107,3 +107,15 @@ func setGCPs(ds *godal.Dataset, geo raster.Geo) error {
 	}
 	return ds.SetGCPs(gcps, godal.GCPProjection(geo.GCPCRS))
 }
+
+// SetNoData gives every band the nodata value nd (an explicit --nodata),
+// with the same care as the files' own values (see wideNoData).
+func (s *Scene) SetNoData(nd raster.NoData) {
+	for i := range s.Bands {
+		b := &s.Bands[i]
+		b.NoData, b.wide, b.wideND = nd, false, 0
+		if wideNoData(b.Type, nd) {
+			b.wide, b.wideND, b.NoData = true, nd.Value, raster.NoDataValue(math.NaN())
+		}
+	}
+}
