@@ -59,6 +59,10 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 		return nil, p, err
 	}
 	describeSource(p, pr)
+	if err := resolveUnits(e.manifest, p, pr.Bands, pr.UnitsFrom, req); err != nil {
+		s.Close()
+		return nil, p, fmt.Errorf("%s: %w", info.name, err)
+	}
 	p.Notes = append(append(pr.Notes, s.Notes...), p.Notes...)
 	if err := s.Select(p.BandIndex); err != nil {
 		s.Close()
@@ -159,6 +163,9 @@ func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, 
 	p, err := plan(e.manifest, e.limits, info, req)
 	if err != nil {
 		return nil, err
+	}
+	if err := resolveUnits(e.manifest, p, nil, "", req); err != nil {
+		return nil, fmt.Errorf("%s: %w", info.name, err)
 	}
 	res, err := e.predict(ctx, p, &memSource{sc.Bands, p.BandIndex}, req)
 	if err != nil {

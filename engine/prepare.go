@@ -12,6 +12,7 @@ import (
 // prepare cuts, shifts and normalises patches and groups them in batches.
 func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, pool chan *batch, sp *stripPool, n int) error {
 	m := r.e.manifest
+	norm := normalization(m, r.p.Units)
 	P := r.p.Patch
 	size := r.C * P * P
 	take := func() (*batch, error) {
@@ -42,11 +43,11 @@ func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, 
 			i := len(cur.rects)
 			slot := &raster.Float32{Pix: cur.input[i*size : (i+1)*size], C: r.C, Stride: P, PlaneStride: P * P, Rect: rect}
 			slot.CopyFrom(st.buf.SubImage(rect))
-			switch m.Normalization.Kind {
+			switch norm.Kind {
 			case models.ZScore:
 				preprocess.ZScore(slot, valid, m.NoDataFill)
 			case models.Fixed:
-				if err := preprocess.Fixed(slot, valid, m.Normalization.Mean, m.Normalization.Std, m.NoDataFill); err != nil {
+				if err := preprocess.Fixed(slot, valid, norm.Mean, norm.Std, m.NoDataFill); err != nil {
 					return err
 				}
 			default:

@@ -6,6 +6,7 @@ import (
 
 	"github.com/omnimask/omnimask/internal/product"
 	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/sensor"
 	"github.com/omnimask/omnimask/tiling"
 )
 
@@ -38,6 +39,13 @@ type Request struct {
 	ProcessingResolution float64
 	// NoResample processes at native resolution whatever the model says.
 	NoResample bool
+	// Scale and Offset give the scene's reflectance for a model whose
+	// manifest asks for reflectance input: reflectance = value x Scale +
+	// Offset, one value for every band or one per model input. They
+	// override what the product's metadata says (Landsat MTL, Sentinel-2
+	// MTD XML); nil Scale means from the metadata (Offset alone: Scale 1).
+	// Models taking any units ignore them.
+	Scale, Offset []float64
 	// PatchSize and Overlap override the model's tiling; 0 = model default,
 	// a negative Overlap means none.
 	PatchSize, Overlap int
@@ -80,7 +88,12 @@ type Plan struct {
 	SceneBands []string // names of all the scene's bands
 	Driver     string   // GDAL driver of the first file ("" for in-memory scenes)
 	Source     []Band   // every band of the files read, in order (PredictFile and Inspect)
-	grid       *tiling.Grid
+	// Units turn each model input into the reflectance a model asks for
+	// (nil for models taking any units), and UnitsFrom says where they come
+	// from (product metadata, or --scale/--offset).
+	Units     []sensor.Units
+	UnitsFrom string
+	grid      *tiling.Grid
 }
 
 // Band describes one band of the files a scene is read from: the file

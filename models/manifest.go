@@ -42,6 +42,12 @@ const (
 	ClassIndex = "class_index"
 )
 
+// Input units a manifest can ask for.
+const (
+	AnyUnits    = "any"         // values are fed as read (z-score models)
+	Reflectance = "reflectance" // top-of-atmosphere or surface reflectance, 0..1
+)
+
 // DefaultThreshold is a sigmoid model's threshold when its manifest gives none.
 const DefaultThreshold = 0.5
 
@@ -65,6 +71,7 @@ type Manifest struct {
 	Version       string        `json:"version"`
 	Description   string        `json:"description,omitempty"`
 	Bands         []string      `json:"bands"`
+	InputUnits    string        `json:"input_units,omitempty"` // "any" (default) or "reflectance"
 	ResolutionM   float64       `json:"resolution_m,omitempty"`
 	MinResolution float64       `json:"min_resolution_m,omitempty"`
 	MaxResolution float64       `json:"max_resolution_m,omitempty"`
@@ -111,6 +118,9 @@ func (m *Manifest) Validate() error {
 		if b == "" || slices.ContainsFunc(m.Bands[:i], func(p string) bool { return strings.EqualFold(p, b) }) {
 			return bad("band names must be unique and non-empty, got %q", m.Bands)
 		}
+	}
+	if m.InputUnits != "" && m.InputUnits != AnyUnits && m.InputUnits != Reflectance {
+		return bad("input_units %q (want any or reflectance)", m.InputUnits)
 	}
 	for _, v := range []float64{m.ResolutionM, m.MinResolution, m.MaxResolution} {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
@@ -176,6 +186,9 @@ func (m *Manifest) Validate() error {
 	}
 	return nil
 }
+
+// WantsReflectance reports whether the model's input must be reflectance 0..1.
+func (m *Manifest) WantsReflectance() bool { return m.InputUnits == Reflectance }
 
 // SigmoidThreshold returns the threshold of a sigmoid output.
 func (m *Manifest) SigmoidThreshold() float64 {

@@ -144,6 +144,8 @@ func TestParseManifestAccepts(t *testing.T) {
 			o["classes"] = []any{map[string]any{"id": 1, "name": "cloud", "color": []int{0, 0, 0}}, map[string]any{"id": 0, "name": "z", "color": []int{0, 0, 0}}}
 		},
 			func(m *Manifest) bool { return m.SigmoidThreshold() == 0.3 }},
+		{"reflectance input", set("input_units", "reflectance"), func(m *Manifest) bool { return m.WantsReflectance() }},
+		{"any input", set("input_units", "any"), func(m *Manifest) bool { return !m.WantsReflectance() }},
 		{"class index", set("output", "class_index"), func(m *Manifest) bool { return m.OutputChannels() == 1 }},
 		{"class id 254", set("classes", []any{map[string]any{"id": 254, "name": "x", "color": []int{0, 0, 0}}, map[string]any{"id": 0, "name": "z", "color": []int{0, 0, 0}}}), nil},
 		{"min = max", func(o map[string]any) { o["min_resolution_m"] = 20; o["max_resolution_m"] = 20 }, nil},
@@ -215,6 +217,7 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"bad output", edit(t, set("output", "softmax")), `output "softmax" (want logits, probabilities, sigmoid or class_index)`},
 		{"one class logits", edit(t, set("classes", []any{map[string]any{"id": 7, "name": "cloud", "color": []int{1, 2, 3}}})), `output logits with 1 class would label every pixel with it (a one-channel sigmoid output is "output": "sigmoid" with 2 classes`},
 		{"sigmoid 4 classes", edit(t, set("output", "sigmoid")), "output sigmoid needs 2 classes (negative, then positive), got 4"},
+		{"unknown units", edit(t, set("input_units", "dn")), `input_units "dn" (want any or reflectance)`},
 		{"threshold without sigmoid", edit(t, set("threshold", 0.4)), "threshold is for output sigmoid only"},
 		{"sigmoid threshold 1", edit(t, func(o map[string]any) {
 			o["output"] = "sigmoid"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,29 @@ func (b *blendFlag) Set(v string) error {
 	w, err := tiling.ParseWindow(v)
 	b.Window = w
 	return err
+}
+
+// floatsFlag parses a comma-separated list of finite numbers.
+type floatsFlag struct{ v []float64 }
+
+func (f *floatsFlag) String() string {
+	var parts []string
+	for _, v := range f.v {
+		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *floatsFlag) Set(s string) error {
+	f.v = nil
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("not a finite number: %q", part)
+		}
+		f.v = append(f.v, v)
+	}
+	return nil
 }
 
 // engineFlags are the flags that configure the engine, shared by commands.
@@ -99,6 +123,8 @@ type requestFlags struct {
 	patch      int
 	overlap    int
 	blend      blendFlag
+	scale      floatsFlag
+	offset     floatsFlag
 }
 
 func (f *requestFlags) register(fs *flag.FlagSet) {
@@ -111,6 +137,8 @@ func (f *requestFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution, 32..4096 and a multiple of the model's size multiple (default: the model's)")
 	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels, below half the patch; 0 or -1 for none (default: the model's)")
 	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
+	fs.Var(&f.scale, "scale", "for models that want reflectance: reflectance = value x scale + offset; one value or one per model input (default: from the product metadata)")
+	fs.Var(&f.offset, "offset", "see --scale (default 0 with --scale)")
 }
 
 // request is the engine request of the flags; set are the flags given
@@ -122,7 +150,7 @@ func (f *requestFlags) request(set map[string]bool) engine.Request {
 	}
 	return engine.Request{Sensor: f.sensor, Bands: f.bands, NoData: f.nodata.v, Resolution: f.resolution,
 		ProcessingResolution: f.procRes, NoResample: f.noResample, PatchSize: f.patch,
-		Overlap: overlap, Blend: f.blend.Window}
+		Overlap: overlap, Blend: f.blend.Window, Scale: f.scale.v, Offset: f.offset.v}
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.

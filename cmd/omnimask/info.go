@@ -102,6 +102,13 @@ func describe(w io.Writer, e *engine.Engine, paths []string, req engine.Request)
 	m := e.Manifest()
 	fmt.Fprintf(w, "  model       %s %s (bands %s)\n", m.Name, m.Version, strings.Join(m.Bands, ", "))
 	fmt.Fprintf(w, "  inputs      %s\n", strings.Join(p.Bands, ", "))
+	if p.Units != nil {
+		var us []string
+		for _, u := range p.Units {
+			us = append(us, fmt.Sprintf("x%.6g%+.6g", u.Scale, u.Offset))
+		}
+		fmt.Fprintf(w, "  units       reflectance = value %s (%s)\n", strings.Join(us, ", "), oneLine(p.UnitsFrom))
+	}
 	if p.NativeRes[0] > 0 {
 		fmt.Fprintf(w, "  resolution  native %.4g x %.4g m", p.NativeRes[0], p.NativeRes[1])
 		if p.ProcRes > 0 {

@@ -36,8 +36,14 @@ type Files struct {
 	Spec   string   // band spec choosing the model's inputs; "" = by band name
 	Sensor string   // preset that recognised the product, "" when none
 	Notes  []string // what resolving decided, worth telling the user
+	// UnitsFrom says where the bands' reflectance units come from (the
+	// product metadata read), "" when they are unknown.
+	UnitsFrom string
 
 	fallback *sensor.Preset // detected from file names, tried when band names do not match
+	// unitsOf returns the reflectance units of a band (its file and name)
+	// from the product's metadata; nil when there are none.
+	unitsOf func(file, name string) (sensor.Units, bool)
 }
 
 // Product is a scene resolved and opened as one stack of bands.
@@ -57,6 +63,9 @@ type Band struct {
 	// Resolution is the pixel size of File in metres along x and y, 0
 	// when not georeferenced (before a stack is put on its finest grid).
 	Resolution [2]float64
+	// Units turn the band's values into reflectance 0..1, from the
+	// product's metadata (Landsat MTL, Sentinel-2 MTD XML); nil when unknown.
+	Units *sensor.Units
 }
 
 // SubDatasetError is returned for a container file (HDF, NetCDF, a
@@ -90,7 +99,13 @@ func Open(paths []string, o Options) (*Product, error) {
 	var names []string
 	for _, b := range s.Bands {
 		names = append(names, b.Name)
-		pr.Bands = append(pr.Bands, Band{File: s.Paths[b.File], Index: b.Index, Name: b.Name, Type: b.Type, NoData: b.NoData, Resolution: b.Resolution})
+		band := Band{File: s.Paths[b.File], Index: b.Index, Name: b.Name, Type: b.Type, NoData: b.NoData, Resolution: b.Resolution}
+		if f.unitsOf != nil {
+			if u, ok := f.unitsOf(band.File, band.Name); ok {
+				band.Units = &u
+			}
+		}
+		pr.Bands = append(pr.Bands, band)
 	}
 	if pr.Spec == "" {
 		// Bands not named like the model's: a product whose band names a
@@ -183,23 +198,28 @@ func resolveFolder(dir string, preset *sensor.Preset, want []string, in *Files) 
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	var files []string
+	var mtl map[string]string
+	mtlName := ""
 	for _, en := range entries {
 		name := en.Name()
 		up := strings.ToUpper(name)
 		switch {
 		case strings.HasPrefix(up, "MTD_MSIL") && strings.HasSuffix(up, ".XML"):
 			return resolveSafe(filepath.Join(dir, name), in)
-		case strings.HasSuffix(up, "_MTL.TXT") && preset == nil:
+		case strings.HasSuffix(up, "_MTL.TXT") && mtl == nil:
 			text, err := regfile.Read(filepath.Join(dir, name), regfile.MetadataLimit)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
 			}
-			p, err := sensor.FromLandsatMTL(sensor.ParseMTL(string(text)))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+			mtl, mtlName = sensor.ParseMTL(string(text)), name
+			if preset == nil {
+				p, err := sensor.FromLandsatMTL(mtl)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+				}
+				preset = &p
+				in.Notes = append(in.Notes, fmt.Sprintf("%s: %s", name, p.Description))
 			}
-			preset = &p
-			in.Notes = append(in.Notes, fmt.Sprintf("%s: %s", name, p.Description))
 		}
 		if !en.IsDir() && isRasterName(up) {
 			files = append(files, filepath.Join(dir, name))
@@ -220,6 +240,9 @@ func resolveFolder(dir string, preset *sensor.Preset, want []string, in *Files) 
 			in.Paths, in.Sensor = ordered, p.Name
 			if in.Spec == "" {
 				in.Spec = indexSpec(len(want))
+			}
+			if mtl != nil {
+				landsatUnits(in, mtl, mtlName, p, want)
 			}
 			return in, nil
 		}
@@ -269,6 +292,29 @@ func indexSpec(n int) string {
 	return strings.Join(parts, ",")
 }
 
+// landsatUnits gives the per-band files of a Landsat product (in.Paths, one
+// per wanted role of preset p) the reflectance units of its MTL file. A band
+// the MTL has no factors for stays of unknown units.
+func landsatUnits(in *Files, mtl map[string]string, mtlName string, p sensor.Preset, want []string) {
+	units := map[string]sensor.Units{}
+	for i, w := range want {
+		if u, err := sensor.LandsatReflectance(mtl, p.Bands[w].File); err == nil && i < len(in.Paths) {
+			units[in.Paths[i]] = u
+		}
+	}
+	if len(units) == 0 {
+		return
+	}
+	in.UnitsFrom = mtlName + ": REFLECTANCE_MULT/ADD_BAND_n"
+	if !strings.HasPrefix(strings.ToUpper(mtl["PROCESSING_LEVEL"]), "L2") {
+		in.UnitsFrom += ", SUN_ELEVATION " + mtl["SUN_ELEVATION"]
+	}
+	in.unitsOf = func(file, _ string) (sensor.Units, bool) {
+		u, ok := units[file]
+		return u, ok
+	}
+}
+
 // resolveSafe opens a Sentinel-2 product through GDAL's SENTINEL2 driver and
 // picks its 10 m sub-dataset (bands B4, B3, B2, B8).
 func resolveSafe(mtd string, in *Files) (*Files, error) {
@@ -281,6 +327,17 @@ func resolveSafe(mtd string, in *Files) (*Files, error) {
 			in.Paths, in.Sensor = []string{s}, "sentinel2"
 			if in.Spec == "" {
 				in.Spec = "red=1,green=2,nir=4"
+			}
+			if text, err := regfile.Read(mtd, regfile.MetadataLimit); err == nil {
+				if units, err := sensor.Sentinel2Reflectance(string(text)); err == nil {
+					in.UnitsFrom = filepath.Base(mtd) + ": QUANTIFICATION_VALUE and ADD_OFFSET"
+					in.unitsOf = func(_, name string) (sensor.Units, bool) {
+						u, ok := units[sensor.Sentinel2BandName(name)]
+						return u, ok
+					}
+				} else {
+					in.Notes = append(in.Notes, fmt.Sprintf("%s: reflectance units unknown: %v", filepath.Base(mtd), err))
+				}
 			}
 			return in, nil
 		}
