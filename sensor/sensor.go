@@ -14,13 +14,17 @@ import (
 
 // Band says how to find one band role in a product.
 type Band struct {
-	Index      int    // 1-based band index in a multi-band file (0 = not used)
-	Name       string // GDAL band description in a multi-band file
-	File       string // per-band file suffix, e.g. "B4" matches *_B4.TIF / B04.jp2
-	SubDataset string // sub-dataset field name, e.g. "sur_refl_b01"
+	Index      int      // 1-based band index in a multi-band file (0 = not used)
+	Name       string   // GDAL band description in a multi-band file
+	Aliases    []string // other descriptions products give the band (B4 for B04…)
+	File       string   // per-band file suffix, e.g. "B4" matches *_B4.TIF / B04.jp2 / *_SR_B4.TIF
+	SubDataset string   // sub-dataset field name, e.g. "sur_refl_b01"
 }
 
-// Preset describes a sensor product.
+// Preset describes a sensor product. Bands holds every band of the sensor
+// by its standard role name (STAC eo:common_name where it has one: coastal,
+// blue, green, red, rededge1-3, nir, nir08, nir09, swir1 (swir16), swir2
+// (swir22), cirrus, tir1 (lwir11), tir2 (lwir12), pan…).
 type Preset struct {
 	Name        string
 	Description string
@@ -28,23 +32,76 @@ type Preset struct {
 	Bands       map[string]Band
 }
 
+// roleSynonyms maps other names of a band role to the presets' names.
+var roleSynonyms = map[string]string{
+	"swir16": "swir1", "swir22": "swir2", "lwir11": "tir1", "lwir12": "tir2", "lwir": "tir1",
+	"rededge": "rededge1", "coastal_aerosol": "coastal", "panchromatic": "pan",
+}
+
+// Role returns the band of a role (case-insensitive; swir16, swir22,
+// lwir11… are accepted for swir1, swir2, tir1…).
+func (p Preset) Role(role string) (Band, bool) {
+	r := strings.ToLower(strings.TrimSpace(role))
+	if b, ok := p.Bands[r]; ok {
+		return b, true
+	}
+	b, ok := p.Bands[roleSynonyms[r]]
+	return b, ok
+}
+
+// Roles returns the preset's role names, sorted.
+func (p Preset) Roles() []string {
+	var out []string
+	for r := range p.Bands {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// s2 is a Sentinel-2 band: described B04 (and B4) in stacks, files *_B04.jp2.
+func s2(name string) Band {
+	b := Band{Name: name, File: name}
+	if name[1] == '0' {
+		b.Aliases = []string{"B" + name[2:]}
+	} else if name == "B8A" {
+		b.Aliases = []string{"B8a", "B08A"}
+	}
+	return b
+}
+
+// ls is a Landsat band number n: described B4 (and B04, SR_B4) in stacks.
+func ls(n int) Band {
+	num := strconv.Itoa(n)
+	b := Band{Name: "B" + num, File: "B" + num, Aliases: []string{fmt.Sprintf("B%02d", n), "SR_B" + num, "ST_B" + num}}
+	return b
+}
+
+func idx(i int) Band { return Band{Index: i} }
+
+func modis(n int) Band { return Band{SubDataset: fmt.Sprintf("sur_refl_b%02d", n)} }
+
 var presets = []Preset{
-	{"sentinel2", "Sentinel-2 MSI L1C/L2A (per-band files B04/B03/B08, .SAFE folders, MTD_MSIL*.xml, or 13-band stacks B01..B12)", 10, map[string]Band{
-		"red": {Name: "B04", File: "B04"}, "green": {Name: "B03", File: "B03"}, "nir": {Name: "B08", File: "B08"}, "blue": {Name: "B02", File: "B02"}}},
-	{"landsat8", "Landsat 8/9 OLI (per-band GeoTIFFs with an MTL file, or stacks)", 30, map[string]Band{
-		"red": {Name: "B4", File: "B4"}, "green": {Name: "B3", File: "B3"}, "nir": {Name: "B5", File: "B5"}, "blue": {Name: "B2", File: "B2"}}},
+	{"sentinel2", "Sentinel-2 MSI L1C/L2A (per-band files B01..B12/B8A, .SAFE folders, MTD_MSIL*.xml, or 13-band stacks B01..B12)", 10, map[string]Band{
+		"coastal": s2("B01"), "blue": s2("B02"), "green": s2("B03"), "red": s2("B04"),
+		"rededge1": s2("B05"), "rededge2": s2("B06"), "rededge3": s2("B07"), "nir": s2("B08"),
+		"nir08": s2("B8A"), "nir09": s2("B09"), "cirrus": s2("B10"), "swir1": s2("B11"), "swir2": s2("B12")}},
+	{"landsat8", "Landsat 8/9 OLI/TIRS (per-band GeoTIFFs with an MTL file, Level-1 or Level-2 SR_B*, or stacks)", 30, map[string]Band{
+		"coastal": ls(1), "blue": ls(2), "green": ls(3), "red": ls(4), "nir": ls(5), "nir08": ls(5),
+		"swir1": ls(6), "swir2": ls(7), "pan": ls(8), "cirrus": ls(9), "tir1": ls(10), "tir2": ls(11)}},
 	{"landsat7", "Landsat 7 ETM+ (per-band GeoTIFFs with an MTL file)", 30, map[string]Band{
-		"red": {Name: "B3", File: "B3"}, "green": {Name: "B2", File: "B2"}, "nir": {Name: "B4", File: "B4"}, "blue": {Name: "B1", File: "B1"}}},
+		"blue": ls(1), "green": ls(2), "red": ls(3), "nir": ls(4), "swir1": ls(5),
+		"tir1": {Name: "B6_VCID_1", File: "B6_VCID_1", Aliases: []string{"B6", "ST_B6"}}, "swir2": ls(7), "pan": ls(8)}},
 	{"landsat5", "Landsat 4/5 TM (per-band GeoTIFFs with an MTL file)", 30, map[string]Band{
-		"red": {Name: "B3", File: "B3"}, "green": {Name: "B2", File: "B2"}, "nir": {Name: "B4", File: "B4"}, "blue": {Name: "B1", File: "B1"}}},
+		"blue": ls(1), "green": ls(2), "red": ls(3), "nir": ls(4), "swir1": ls(5), "tir1": ls(6), "swir2": ls(7)}},
 	{"planetscope4", "PlanetScope 4-band analytic (blue, green, red, nir)", 3, map[string]Band{
-		"red": {Index: 3}, "green": {Index: 2}, "nir": {Index: 4}, "blue": {Index: 1}}},
+		"blue": idx(1), "green": idx(2), "red": idx(3), "nir": idx(4)}},
 	{"planetscope8", "PlanetScope 8-band SuperDove (coastal, blue, green I, green, yellow, red, red edge, nir)", 3, map[string]Band{
-		"red": {Index: 6}, "green": {Index: 4}, "nir": {Index: 8}, "blue": {Index: 2}}},
+		"coastal": idx(1), "blue": idx(2), "green1": idx(3), "green": idx(4), "yellow": idx(5), "red": idx(6), "rededge1": idx(7), "nir": idx(8)}},
 	{"naip", "NAIP aerial 4-band (red, green, blue, nir)", 0.6, map[string]Band{
-		"red": {Index: 1}, "green": {Index: 2}, "nir": {Index: 4}, "blue": {Index: 3}}},
-	{"modis", "MODIS Terra/Aqua surface reflectance MOD09GA/MYD09GA (HDF4 sub-datasets, 500 m)", 463.3, map[string]Band{
-		"red": {SubDataset: "sur_refl_b01"}, "green": {SubDataset: "sur_refl_b04"}, "nir": {SubDataset: "sur_refl_b02"}, "blue": {SubDataset: "sur_refl_b03"}}},
+		"red": idx(1), "green": idx(2), "blue": idx(3), "nir": idx(4)}},
+	{"modis", "MODIS Terra/Aqua surface reflectance MOD09GA/MYD09GA (HDF4 sub-datasets sur_refl_b01..b07, 500 m)", 463.3, map[string]Band{
+		"red": modis(1), "nir": modis(2), "blue": modis(3), "green": modis(4), "nir12": modis(5), "swir1": modis(6), "swir2": modis(7)}},
 }
 
 // Presets returns all presets, sorted by name.
@@ -84,23 +141,39 @@ var aliases = map[string]string{
 // Spec returns a band specification (for preprocess.ParseBands) selecting
 // the wanted roles by index or band name. It fails for a role the preset
 // lacks or a preset that only works with per-band files or sub-datasets.
-func (p Preset) Spec(want []string) (string, error) {
+func (p Preset) Spec(want []string) (string, error) { return p.SpecFor(want, nil) }
+
+// SpecFor is Spec for a scene whose band names are known: a band is named
+// as the scene spells it (B4 or B04, B8A or B8a…).
+func (p Preset) SpecFor(want, names []string) (string, error) {
 	var parts []string
 	for _, w := range want {
-		b, ok := p.Bands[strings.ToLower(w)]
+		b, ok := p.Role(w)
 		if !ok {
-			return "", fmt.Errorf("sensor: %s has no %s band", p.Name, w)
+			return "", fmt.Errorf("sensor: %s has no %s band (it has %s)", p.Name, w, strings.Join(p.Roles(), ", "))
 		}
 		switch {
 		case b.Index > 0:
 			parts = append(parts, w+"="+strconv.Itoa(b.Index))
 		case b.Name != "":
-			parts = append(parts, w+"="+b.Name)
+			parts = append(parts, w+"="+b.nameIn(names))
 		default:
 			return "", fmt.Errorf("sensor: %s bands come as sub-datasets, not band names", p.Name)
 		}
 	}
 	return strings.Join(parts, ","), nil
+}
+
+// nameIn returns the spelling of b's name found among names, else b.Name.
+func (b Band) nameIn(names []string) string {
+	for _, c := range append([]string{b.Name}, b.Aliases...) {
+		for _, n := range names {
+			if strings.EqualFold(n, c) {
+				return n
+			}
+		}
+	}
+	return b.Name
 }
 
 // MatchFile reports whether a per-band file belongs to band b: its base
@@ -194,23 +267,31 @@ func Detect(metadata map[string]string, files []string) (Preset, bool) {
 
 // MatchNames returns the first preset whose band names for all wanted roles
 // are among names (case-insensitive), e.g. a 13-band Sentinel-2 stack with
-// bands described B01..B12.
+// bands described B01..B12. Presets' own names are tried before the other
+// spellings, so that a Landsat stack B2..B8 is Landsat, not Sentinel-2 by
+// the aliases B2..B8.
 func MatchNames(names, want []string) (Preset, bool) {
 	has := map[string]bool{}
 	for _, n := range names {
 		has[strings.ToUpper(n)] = true
 	}
-	for _, p := range presets {
-		ok := true
-		for _, w := range want {
-			b := p.Bands[strings.ToLower(w)]
-			if b.Name == "" || !has[strings.ToUpper(b.Name)] {
-				ok = false
-				break
+	for _, aliases := range []bool{false, true} {
+		for _, p := range presets {
+			ok := true
+			for _, w := range want {
+				b, _ := p.Role(w)
+				name := b.Name
+				if aliases {
+					name = b.nameIn(names)
+				}
+				if name == "" || !has[strings.ToUpper(name)] {
+					ok = false
+					break
+				}
 			}
-		}
-		if ok {
-			return p, true
+			if ok {
+				return p, true
+			}
 		}
 	}
 	return Preset{}, false

@@ -41,6 +41,9 @@ type Files struct {
 	UnitsFrom string
 
 	fallback *sensor.Preset // detected from file names, tried when band names do not match
+	// named is the preset whose band names Spec uses; once the rasters are
+	// open, Spec names the bands as the scene spells them (B4 or B04).
+	named *sensor.Preset
 	// unitsOf returns the reflectance units of a band (its file and name)
 	// from the product's metadata; nil when there are none.
 	unitsOf func(file, name string) (sensor.Units, bool)
@@ -107,16 +110,21 @@ func Open(paths []string, o Options) (*Product, error) {
 		}
 		pr.Bands = append(pr.Bands, band)
 	}
+	if f.named != nil {
+		if spec, err := f.named.SpecFor(o.Want, names); err == nil {
+			pr.Spec = spec
+		}
+	}
 	if pr.Spec == "" {
 		// Bands not named like the model's: a product whose band names a
 		// preset knows (B04, B4…)?
 		if _, _, err := preprocess.ResolveBands(nil, o.Want, names); err != nil {
 			if f.fallback != nil {
-				if spec, err := f.fallback.Spec(o.Want); err == nil {
+				if spec, err := f.fallback.SpecFor(o.Want, names); err == nil {
 					pr.Spec, pr.Sensor = spec, f.fallback.Name
 				}
 			} else if ps, ok := sensor.MatchNames(names, o.Want); ok {
-				pr.Spec, _ = ps.Spec(o.Want)
+				pr.Spec, _ = ps.SpecFor(o.Want, names)
 				pr.Sensor = ps.Name
 			}
 		}
@@ -181,7 +189,7 @@ func Resolve(paths []string, o Options) (*Files, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", paths[0], err)
 			}
-			in.Spec = spec
+			in.Spec, in.named = spec, preset
 		} else if in.Spec == "" {
 			in.fallback = preset
 			in.Sensor = ""
@@ -263,7 +271,7 @@ func isRasterName(up string) bool {
 func matchFiles(files []string, p sensor.Preset, want []string) ([]string, bool) {
 	var out []string
 	for _, w := range want {
-		b, ok := p.Bands[w]
+		b, ok := p.Role(w)
 		if !ok {
 			return nil, false
 		}
@@ -298,7 +306,7 @@ func indexSpec(n int) string {
 func landsatUnits(in *Files, mtl map[string]string, mtlName string, p sensor.Preset, want []string) {
 	units := map[string]sensor.Units{}
 	for i, w := range want {
-		if u, err := sensor.LandsatReflectance(mtl, p.Bands[w].File); err == nil && i < len(in.Paths) {
+		if u, err := sensor.LandsatReflectance(mtl, role(p, w).File); err == nil && i < len(in.Paths) {
 			units[in.Paths[i]] = u
 		}
 	}
@@ -359,7 +367,7 @@ func resolveSubDatasets(path string, subs []string, preset *sensor.Preset, want 
 	}
 	var files []string
 	for _, w := range want {
-		b := preset.Bands[w]
+		b := role(*preset, w)
 		if b.SubDataset == "" {
 			return nil, fail("sensor %s does not name sub-datasets", preset.Name)
 		}
@@ -380,4 +388,10 @@ func resolveSubDatasets(path string, subs []string, preset *sensor.Preset, want 
 		in.Spec = indexSpec(len(want))
 	}
 	return in, nil
+}
+
+// role returns the band of a role in preset p, the zero Band when it has none.
+func role(p sensor.Preset, w string) sensor.Band {
+	b, _ := p.Role(w)
+	return b
 }
