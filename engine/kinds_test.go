@@ -1,8 +1,8 @@
 package engine
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
