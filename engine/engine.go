@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/models"
 )
@@ -75,16 +76,18 @@ type Engine struct {
 const MaxThreadsPerCore = 4
 
 // New loads the ONNX Runtime library (once per process) and the models.
+// A model that cannot be used is an ErrModel, bad Options an
+// ErrInvalidInput, a missing ONNX Runtime library an ErrInternal.
 func New(opts Options) (*Engine, error) {
 	ver, err := ort.Setup(opts.ORTLibrary)
 	if err != nil {
-		return nil, err
+		return nil, classify(err, false)
 	}
 	gdalio.Register()
 	asked := opts.Threads
 	opts, err = opts.withDefaults()
 	if err != nil {
-		return nil, err
+		return nil, liberr.Mark(err, ErrInvalidInput)
 	}
 	if asked > opts.Threads && opts.Logger != nil {
 		opts.Logger.Warn(fmt.Sprintf("%d threads asked for, %d used (at most %d per core)", asked, opts.Threads, MaxThreadsPerCore))
@@ -107,13 +110,16 @@ func New(opts Options) (*Engine, error) {
 		}
 		if err != nil {
 			closeModels(mods)
-			return nil, err
+			if errors.Is(err, ort.ErrLibrary) {
+				return nil, liberr.Mark(err, ErrInternal)
+			}
+			return nil, liberr.Mark(err, ErrModel) // missing files included
 		}
 		mods = append(mods, m)
 	}
 	e, err := assemble(opts, mods)
 	if err != nil {
-		return nil, err
+		return nil, liberr.Mark(err, ErrInvalidInput)
 	}
 	e.ortVer = ver
 	return e, nil

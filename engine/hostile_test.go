@@ -34,9 +34,9 @@ package engine
 //	resolution coarser than the model's range          WARN   processed at native resolution, "expect lower accuracy"
 //	resolution finer than the model's range            WARN   processed at the model's finest resolution, upsampled back
 //	rotated / sheared geotransform                     WARN   the mask keeps the geotransform exactly
-//	band names do not match, counts do                 WARN   bands taken in order ("use --bands to choose")
-//	not georeferenced (model has a range)              error  "pass --resolution METRES (or --no-resample)"
-//	geographic CRS near a pole (degenerate pixel)      error  "unusable pixel size … pass --resolution"; with it: ok
+//	band names do not match, counts do                 WARN   bands taken in order (with a warning)
+//	not georeferenced (model has a range)              error  "not georeferenced … give the resolution" (InputError, Field Resolution)
+//	geographic CRS near a pole (degenerate pixel)      error  "unusable pixel size … give the resolution"; with it: ok
 //	latitude beyond ±90°                               error  as not georeferenced
 //	--resolution / --processing-resolution NaN, ≤0,    error  "resolutions must be positive" / "upsample … more than 4x"
 //	  ±Inf, or upsampling more than 4x

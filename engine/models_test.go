@@ -229,7 +229,7 @@ func TestPlanResolution(t *testing.T) {
 		{"forced below the range warns", 10, Request{ProcessingResolution: 5}, false, 5, image.Pt(240, 180), "", "processing resolution 5 m is outside the model's supported 10-60 m; expect lower accuracy"},
 		{"forced above the range warns", 40, Request{ProcessingResolution: 80}, false, 80, image.Pt(60, 45), "", "processing resolution 80 m is outside"},
 		{"no resample", 5, Request{NoResample: true}, false, 0, image.Pt(120, 90), "", ""},
-		{"no georef needs resolution", 10, Request{}, true, 0, image.Point{}, "--resolution", ""},
+		{"no georef needs resolution", 10, Request{}, true, 0, image.Point{}, "not georeferenced", ""},
 		{"no georef with resolution", 0, Request{Resolution: 30}, true, 30, image.Pt(120, 90), "", ""},
 		{"too much upsampling", 10, Request{ProcessingResolution: 1}, false, 0, image.Point{}, "upsample", ""},
 	}

@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 
+	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
@@ -56,11 +57,11 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	}
 	refs, err := preprocess.ParseBands(req.Bands, m.Bands)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name, err)
+		return nil, &InputError{"Bands", fmt.Errorf("%s: %w", s.name, err)}
 	}
 	idx, note, err := preprocess.ResolveBands(refs, m.Bands, s.names)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name, err)
+		return nil, &InputError{"Bands", fmt.Errorf("%s: %w", s.name, err)}
 	}
 	if note != "" {
 		p.Notes = append(p.Notes, note)
@@ -82,7 +83,7 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	}
 	for _, r := range []float64{req.Resolution, req.ProcessingResolution} {
 		if r < 0 || math.IsNaN(r) || math.IsInf(r, 0) {
-			return nil, fmt.Errorf("%s: resolution %g m: must be a positive number", s.name, r)
+			return nil, &InputError{"Resolution", fmt.Errorf("%s: resolution %g m: must be a positive number", s.name, r)}
 		}
 	}
 	var dx, dy float64
@@ -92,7 +93,7 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	} else {
 		dx, dy, ok = s.res[0], s.res[1], s.resOK
 		if ok && (dx <= 0 || dy <= 0 || math.IsNaN(dx+dy) || math.IsInf(dx+dy, 0) || dx/dy > 100 || dy/dx > 100) {
-			return nil, fmt.Errorf("%s: unusable pixel size %.4g x %.4g m from the georeference (near a pole, or a degenerate geotransform); pass --resolution", s.name, dx, dy)
+			return nil, &InputError{"Resolution", fmt.Errorf("%s: unusable pixel size %.4g x %.4g m from the georeference (near a pole, or a degenerate geotransform); give the resolution", s.name, dx, dy)}
 		}
 	}
 	if ok {
@@ -103,7 +104,7 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	case req.NoResample:
 		p.ProcSize = s.size
 	case !ok && (ranged || req.ProcessingResolution > 0):
-		return nil, fmt.Errorf("%s: not georeferenced, so its pixel size is unknown; pass --resolution METRES (or --no-resample)", s.name)
+		return nil, &InputError{"Resolution", fmt.Errorf("%s: not georeferenced, so its pixel size is unknown; give the resolution (or do not resample)", s.name)}
 	case !ok:
 		p.ProcSize = s.size
 	default:
@@ -166,8 +167,8 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	// must fail here, not after allocating their origins.
 	p.Memory = workingMemory(m, lim, p, req)
 	if p.Memory > lim.maxMemory {
-		return nil, fmt.Errorf("%s: %dx%d pixels need about %s of working memory, above the limit of %s (Options.MaxMemory; a smaller --patch-size or writing to a file needs less)",
-			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim.maxMemory))
+		return nil, liberr.Mark(fmt.Errorf("%s: %dx%d pixels need about %s of working memory, above the limit of %s (Options.MaxMemory; a smaller patch size or writing to a file needs less)",
+			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim.maxMemory)), ErrTooLarge)
 	}
 	p.grid, err = tiling.NewGrid(p.ProcSize, p.Patch, p.Overlap)
 	if err != nil {

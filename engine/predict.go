@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/internal/product"
 	"github.com/omnimask/omnimask/raster"
 )
@@ -30,7 +31,7 @@ func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
 	defer done()
 	s, p, err := e.open(paths, req)
 	if err != nil {
-		return p, err
+		return p, classify(err, true)
 	}
 	s.Close()
 	return p, nil
@@ -105,23 +106,24 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 	t0 := time.Now()
 	req, done, err := e.begin(paths, req)
 	if err != nil {
-		return nil, err
+		return nil, classify(err, true)
 	}
 	defer done()
 	s, p, err := e.open(paths, req)
 	if err != nil {
-		return nil, err
+		return nil, classify(err, true)
 	}
 	defer s.Close()
 	if err := checkSources(paths, p.Files, req); err != nil {
-		return nil, err
+		return nil, classify(err, true)
 	}
 	res, err := e.predict(ctx, p, s, req)
 	if err != nil {
-		if !aboutInput(err, paths, p.Files) {
+		input := aboutInput(err, paths, p.Files)
+		if !input {
 			err = fmt.Errorf("%s: %w", paths[0], err)
 		}
-		return nil, err
+		return nil, classify(err, input)
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil
@@ -133,9 +135,29 @@ func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, 
 	t0 := time.Now()
 	req, done, err := e.begin(nil, req)
 	if err != nil {
-		return nil, err
+		return nil, classify(err, true)
 	}
 	defer done()
+	res, err := e.predictScene(ctx, sc, req)
+	if err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(t0)
+	return res, nil
+}
+
+// predictScene is Predict once the call is registered.
+func (e *Engine) predictScene(ctx context.Context, sc *Scene, req Request) (*Result, error) {
+	p, err := e.planScene(sc, req)
+	if err != nil {
+		return nil, classify(err, true)
+	}
+	res, err := e.predict(ctx, p, &memSource{sc.Bands, p.BandIndex}, req)
+	return res, classify(err, false)
+}
+
+// planScene checks an in-memory scene and plans its prediction.
+func (e *Engine) planScene(sc *Scene, req Request) (*Plan, error) {
 	if sc == nil || sc.Bands == nil {
 		return nil, errors.New("engine: nil scene")
 	}
@@ -167,12 +189,7 @@ func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, 
 	if err := resolveUnits(e.manifest, p, nil, "", req); err != nil {
 		return nil, fmt.Errorf("%s: %w", info.name, err)
 	}
-	res, err := e.predict(ctx, p, &memSource{sc.Bands, p.BandIndex}, req)
-	if err != nil {
-		return nil, err
-	}
-	res.Elapsed = time.Since(t0)
-	return res, nil
+	return p, nil
 }
 
 // memSource reads selected channels of an in-memory raster.
@@ -257,6 +274,9 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 	} else {
 		fs, err := e.createFiles(p, req, res)
 		if err != nil {
+			if le := (*Error)(nil); !errors.As(err, &le) {
+				err = liberr.Mark(err, ErrInvalidInput) // the output named is unusable
+			}
 			return nil, err
 		}
 		r.sink = fs

@@ -136,7 +136,7 @@ func ResolveBands(refs []BandRef, want, names []string) (idx []int, note string,
 			return nil, "", fmt.Errorf("no band named %s among %d bands %s; the model wants %d bands, %s",
 				strings.Join(missing, ", "), len(names), quoteList(names), len(want), strings.Join(want, ", "))
 		}
-		return nil, "", fmt.Errorf("no band named %s among %d bands %s; the model wants %s (use --bands, e.g. --bands %s)",
+		return nil, "", fmt.Errorf("no band named %s among %d bands %s; the model wants %s (choose them with a band spec, e.g. %s)",
 			strings.Join(missing, ", "), len(names), quoteList(names), strings.Join(want, ", "), exampleSpec(want, idx, len(names)))
 	}
 	idx = make([]int, len(refs))

@@ -184,12 +184,12 @@ func TestResolveBandsErrors(t *testing.T) {
 		{
 			name:  "no names match, counts differ",
 			names: []string{"b1", "b2", "b3", "b4"},
-			msg:   []string{"no band named red, green, nir among 4 bands [1:b1 2:b2 3:b3 4:b4]", "--bands red=1,green=2,nir=3"},
+			msg:   []string{"no band named red, green, nir among 4 bands [1:b1 2:b2 3:b3 4:b4]", "band spec, e.g. red=1,green=2,nir=3"},
 		},
 		{
 			name:  "some names match",
 			names: []string{"red", "x", "y"},
-			msg:   []string{"no band named green, nir among 3 bands", "--bands red=1,green=2,nir=3"},
+			msg:   []string{"no band named green, nir among 3 bands", "e.g. red=1,green=2,nir=3"},
 		},
 		{
 			// The hint keeps the matched band where it is and uses only
@@ -201,7 +201,7 @@ func TestResolveBandsErrors(t *testing.T) {
 		{
 			name:  "hint keeps matched bands in place",
 			names: []string{"nir", "a", "red", "b"},
-			msg:   []string{"no band named green among 4 bands", "--bands red=3,green=2,nir=1)"},
+			msg:   []string{"no band named green among 4 bands", "e.g. red=3,green=2,nir=1)"},
 		},
 		{
 			name:  "too few unnamed bands",

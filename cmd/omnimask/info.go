@@ -47,7 +47,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	failed := 0
 	for _, g := range groups {
 		if err := describe(stdout, e, g, rf.request(set)); err != nil {
-			fmt.Fprintf(stderr, "omnimask info: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(stderr, "omnimask info: %s\n", oneLine(explain(err)))
 			failed++
 		}
 	}

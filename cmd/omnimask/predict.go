@@ -112,7 +112,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
-			fmt.Fprintf(stderr, "omnimask predict: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(stderr, "omnimask predict: %s\n", oneLine(explain(err)))
 			failed++
 			continue
 		}

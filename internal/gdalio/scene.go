@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -32,6 +33,10 @@ func Register() {
 
 // ErrNotRaster is wrapped when a file is not something GDAL reads as a raster.
 var ErrNotRaster = errors.New("not a raster GDAL can read")
+
+// ErrDataType is reported (errors.Is) for bands of a data type omnimask does
+// not read (complex numbers).
+var ErrDataType = errors.New("unsupported data type")
 
 // ContainerError is returned by Open for a file that holds sub-datasets
 // (HDF, NetCDF…) instead of pixels of its own.
@@ -223,7 +228,7 @@ func Open(paths ...string) (*Scene, error) {
 		switch s.Bands[i].Type {
 		case "CInt16", "CInt32", "CFloat32", "CFloat64":
 			s.Close()
-			return nil, fmt.Errorf("%s: band %d has complex data type %s, which omnimask does not read", paths[s.Bands[i].File], s.Bands[i].Index, s.Bands[i].Type)
+			return nil, liberr.Mark(fmt.Errorf("%s: band %d has complex data type %s, which omnimask does not read", paths[s.Bands[i].File], s.Bands[i].Index, s.Bands[i].Type), ErrDataType)
 		}
 	}
 	return s, nil
@@ -276,7 +281,7 @@ func checkPath(p string) error {
 	st, err := os.Stat(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("%s: no such file", p)
+		return liberr.Mark(fmt.Errorf("%s: no such file", p), fs.ErrNotExist)
 	case err != nil:
 		return fmt.Errorf("%s: %w", p, err)
 	case st.IsDir():

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -55,7 +56,7 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("%s: output folder %s does not exist", path, dir)
+		return nil, liberr.Mark(fmt.Errorf("%s: output folder %s does not exist", path, dir), fs.ErrNotExist)
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("%s: output path is a directory", path)

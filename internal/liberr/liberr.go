@@ -44,3 +44,19 @@ func FirstLine(err error) string {
 	}
 	return s
 }
+
+// Mark returns err with its message unchanged, for which errors.Is also
+// reports kind: a way to classify an error (os.ErrNotExist, an engine
+// kind) without rewording it. Unwrap still reaches err.
+func Mark(err, kind error) error {
+	if err == nil {
+		return nil
+	}
+	return &marked{err: err, kind: kind}
+}
+
+type marked struct{ err, kind error }
+
+func (m *marked) Error() string        { return m.err.Error() }
+func (m *marked) Unwrap() error        { return m.err }
+func (m *marked) Is(target error) bool { return target == m.kind }

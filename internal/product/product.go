@@ -255,7 +255,7 @@ func resolveFolder(dir string, preset *sensor.Preset, want []string, in *Files) 
 			return in, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: a folder, but no per-band files for %s found (name the files, or pass --sensor)", dir, strings.Join(want, ", "))
+	return nil, fmt.Errorf("%s: a folder, but no per-band files for %s found (name the files, or the sensor)", dir, strings.Join(want, ", "))
 }
 
 func isRasterName(up string) bool {
@@ -361,7 +361,7 @@ func resolveSubDatasets(path string, subs []string, preset *sensor.Preset, want 
 	if preset == nil {
 		p, ok := sensor.Detect(nil, []string{path})
 		if !ok {
-			return nil, fail("holds %d sub-datasets; predict one of them (see omnimask info) or pass --sensor", len(subs))
+			return nil, fail("holds %d sub-datasets; predict one of them, or name the sensor", len(subs))
 		}
 		preset = &p
 	}
