@@ -45,8 +45,17 @@ type Options struct {
 	// scene that would need more is refused before anything is allocated.
 	// 0 means half of the machine's memory.
 	MaxMemory int64
-	// Logger receives warnings and progress; nil discards them.
+	// Logger receives warnings and progress; nil discards them. A call's
+	// Request.Logger, or a logger its context carries (WithLogger), takes
+	// its place for that call.
 	Logger *slog.Logger
+	// MemoryBudget bounds the estimated working memory (Plan.Memory) of
+	// all the predictions in flight together, in bytes: a call is admitted
+	// when its scene's estimate fits in what the others leave, else it
+	// waits (or, with Request.NoWait, fails with ErrBusy); a scene whose
+	// estimate exceeds the whole budget fails with ErrTooLarge. 0 = no
+	// engine-wide budget (each call is bounded by MaxMemory alone).
+	MemoryBudget int64
 	// ReturnMemory hands the process's free heap back to the operating
 	// system (debug.FreeOSMemory) when a prediction's pipeline has ended,
 	// before its mask's cloud-optimised copy is written, so that the two
@@ -60,10 +69,15 @@ type Options struct {
 
 // Engine runs segmentation models on scenes. It is safe for concurrent use.
 type Engine struct {
-	// mu is held shared by every prediction in flight and exclusively by
-	// Close, which so waits for them; closed refuses new ones.
-	mu       sync.RWMutex
-	closed   bool
+	mu       sync.Mutex // guards closed and the start of inflight's calls
+	closed   bool       // refuses new calls (Close, Shutdown)
+	inflight sync.WaitGroup
+	closing  chan struct{}      // closed when shutting down begins: budget waiters leave
+	abort    context.Context    // cancelled when Shutdown's context expires
+	abortFn  context.CancelFunc //
+	release  sync.Once          // the models are closed once
+	relErr   error
+	budget   *budget // nil without Options.MemoryBudget
 	opts     Options
 	models   []*model
 	manifest *models.Manifest // of the first model; all share its contract
@@ -149,7 +163,11 @@ func (o Options) withDefaults() (Options, error) {
 // assemble builds an Engine on loaded models (which it closes on error);
 // opts must have its defaults filled in.
 func assemble(opts Options, mods []*model) (*Engine, error) {
-	e := &Engine{opts: opts, models: mods, manifest: mods[0].manifest, log: opts.Logger}
+	e := &Engine{opts: opts, models: mods, manifest: mods[0].manifest, log: opts.Logger, closing: make(chan struct{})}
+	e.abort, e.abortFn = context.WithCancel(context.Background())
+	if opts.MemoryBudget > 0 {
+		e.budget = &budget{total: opts.MemoryBudget}
+	}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -206,28 +224,3 @@ func (e *Engine) Models() []string {
 // ORTVersion returns the version of the loaded ONNX Runtime library.
 func (e *Engine) ORTVersion() string { return e.ortVer }
 
-// ErrClosed is returned by predictions on a closed Engine.
-var ErrClosed = errors.New("engine: closed")
-
-// enter registers a prediction in flight; done must be called when it ends.
-func (e *Engine) enter() (done func(), err error) {
-	e.mu.RLock()
-	if e.closed {
-		e.mu.RUnlock()
-		return nil, ErrClosed
-	}
-	return e.mu.RUnlock, nil
-}
-
-// Close waits for the predictions in flight, then releases the inference
-// sessions. It is safe to call more than once; later predictions return
-// ErrClosed.
-func (e *Engine) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return nil
-	}
-	e.closed = true
-	return closeModels(e.models)
-}

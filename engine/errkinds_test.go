@@ -114,7 +114,7 @@ func TestFailureKinds(t *testing.T) {
 		}
 	})
 	t.Run("inspect", func(t *testing.T) {
-		if _, err := e.Inspect([]string{filepath.Join(dir, "gone.tif")}, Request{}); !errors.Is(err, ErrInvalidInput) || !errors.Is(err, os.ErrNotExist) {
+		if _, err := e.Inspect(context.Background(), []string{filepath.Join(dir, "gone.tif")}, Request{}); !errors.Is(err, ErrInvalidInput) || !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("err = %v, want ErrInvalidInput and os.ErrNotExist", err)
 		}
 	})

@@ -77,7 +77,7 @@ func TestORTErrorsAreTyped(t *testing.T) {
 func TestInspectDescribesWhatItCannotPredict(t *testing.T) {
 	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
 	path := writeSynth(t, filepath.Join(t.TempDir(), "three.tif"), synth.Options{Width: 64, Height: 48, Seed: 1, Bands: []string{"blue", "green", "swir"}})
-	p, err := e.Inspect([]string{path}, Request{})
+	p, err := e.Inspect(context.Background(), []string{path}, Request{})
 	if err == nil || !strings.Contains(err.Error(), "no band named") {
 		t.Fatalf("err = %v, want the band mismatch", err)
 	}
@@ -85,7 +85,7 @@ func TestInspectDescribesWhatItCannotPredict(t *testing.T) {
 		p.Size.X != 64 || p.Size.Y != 48 || !p.Geo.Georeferenced() || len(p.Files) != 1 {
 		t.Fatalf("partial plan %+v", p)
 	}
-	ok, err := e.Inspect([]string{path}, Request{Bands: "1,2,3"})
+	ok, err := e.Inspect(context.Background(), []string{path}, Request{Bands: "1,2,3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestInspectContainerListsSubDatasets(t *testing.T) {
 		t.Skip(err)
 	}
 	e := fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
-	_, err := e.Inspect(hdf[:1], Request{Sensor: "sentinel2"})
+	_, err := e.Inspect(context.Background(), hdf[:1], Request{Sensor: "sentinel2"})
 	var sd *SubDatasetError
 	if !errors.As(err, &sd) || sd.Path != hdf[0] || len(sd.SubDatasets) < 2 || !strings.HasPrefix(sd.SubDatasets[0], "HDF4_EOS:") {
 		t.Fatalf("err = %v (%#v), want a SubDatasetError listing the sub-datasets", err, sd)

@@ -124,6 +124,7 @@ func fakeEngine(t testing.TB, opts Options) *Engine {
 type fakeRunner struct {
 	net    fakeNet
 	fail   error
+	hold   func() // when set, every Run calls it first (a slow or blocked model)
 	runs   atomic.Int64
 	closed atomic.Bool
 }
@@ -135,6 +136,9 @@ func (f *fakeRunner) Run(in []float32, inShape [4]int64, out []float32, outShape
 	}
 	if f.fail != nil {
 		return f.fail
+	}
+	if f.hold != nil {
+		f.hold()
 	}
 	n, c, h, w := int(inShape[0]), int(inShape[1]), int(inShape[2]), int(inShape[3])
 	k := int(outShape[1])

@@ -54,6 +54,7 @@ type run struct {
 	// inferred counts the patch pixels run through the models (each
 	// ensemble member's count).
 	inferred atomic.Int64
+	progress *progressPump
 }
 
 func (r *run) execute(ctx context.Context) error {

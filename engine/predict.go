@@ -23,12 +23,15 @@ var ErrOutputIsInput = errors.New("engine: output path is an input file")
 // the plan a prediction with req would follow, reading no pixels. When the
 // files open but cannot be predicted with req, it returns what is known of
 // them (Files, Driver, Source, Size, Geo) with the error.
-func (e *Engine) Inspect(paths []string, req Request) (*Plan, error) {
-	done, err := e.enter()
+func (e *Engine) Inspect(ctx context.Context, paths []string, req Request) (*Plan, error) {
+	ctx, done, err := e.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if err := ctx.Err(); err != nil {
+		return nil, shutErr(ctx, context.Cause(ctx))
+	}
 	s, p, err := e.open(paths, req)
 	if err != nil {
 		return p, classify(err, true)
@@ -104,7 +107,7 @@ func fileInfo(s *gdalio.Scene) sceneInfo {
 // mask there (atomically); otherwise the mask is returned in memory.
 func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (*Result, error) {
 	t0 := time.Now()
-	req, done, err := e.begin(paths, req)
+	ctx, req, done, err := e.begin(ctx, paths, req)
 	if err != nil {
 		return nil, classify(err, true)
 	}
@@ -117,13 +120,18 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 	if err := checkSources(paths, p.Files, req); err != nil {
 		return nil, classify(err, true)
 	}
+	release, err := e.admit(ctx, p, req)
+	if err != nil {
+		return nil, shutErr(ctx, fmt.Errorf("%s: %w", paths[0], err))
+	}
+	defer release()
 	res, err := e.predict(ctx, p, s, req)
 	if err != nil {
 		input := aboutInput(err, paths, p.Files)
 		if !input {
 			err = fmt.Errorf("%s: %w", paths[0], err)
 		}
-		return nil, classify(err, input)
+		return nil, shutErr(ctx, classify(err, input))
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil
@@ -133,14 +141,14 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 // written to that file.
 func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, error) {
 	t0 := time.Now()
-	req, done, err := e.begin(nil, req)
+	ctx, req, done, err := e.begin(ctx, nil, req)
 	if err != nil {
 		return nil, classify(err, true)
 	}
 	defer done()
 	res, err := e.predictScene(ctx, sc, req)
 	if err != nil {
-		return nil, err
+		return nil, shutErr(ctx, err)
 	}
 	res.Elapsed = time.Since(t0)
 	return res, nil
@@ -152,6 +160,11 @@ func (e *Engine) predictScene(ctx context.Context, sc *Scene, req Request) (*Res
 	if err != nil {
 		return nil, classify(err, true)
 	}
+	release, err := e.admit(ctx, p, req)
+	if err != nil {
+		return nil, fmt.Errorf("in-memory scene: %w", err)
+	}
+	defer release()
 	res, err := e.predict(ctx, p, &memSource{sc.Bands, p.BandIndex}, req)
 	return res, classify(err, false)
 }
@@ -237,17 +250,17 @@ func checkSources(paths, files []string, req Request) error {
 // begin registers a prediction in flight (done must be called when it
 // ends), derives the confidence file name and checks the outputs against
 // the inputs.
-func (e *Engine) begin(paths []string, req Request) (Request, func(), error) {
-	done, err := e.enter()
+func (e *Engine) begin(ctx context.Context, paths []string, req Request) (context.Context, Request, func(), error) {
+	ctx, done, err := e.enter(ctx)
 	if err != nil {
-		return req, nil, err
+		return nil, req, nil, err
 	}
 	req = withConfidencePath(req)
 	if err := checkOutputs(paths, req); err != nil {
 		done()
-		return req, nil, err
+		return nil, req, nil, err
 	}
-	return req, done, nil
+	return ctx, req, done, nil
 }
 
 // withConfidencePath fills in the derived probabilities file name.
@@ -281,7 +294,10 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 		}
 		r.sink = fs
 	}
-	if err := r.execute(ctx); err != nil {
+	r.progress = startProgress(req.Progress)
+	err := r.execute(ctx)
+	r.progress.stop()
+	if err != nil {
 		r.sink.abort()
 		return nil, err
 	}
@@ -307,8 +323,9 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 	if res.Uncovered > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d valid pixels were not covered by any patch and are marked nodata", res.Uncovered))
 	}
+	log := e.logger(ctx, req)
 	for _, w := range res.Warnings {
-		e.log.Warn(w)
+		log.Warn(w, "scene", sceneName(p), "model", e.models[0].name)
 	}
 	return res, nil
 }
@@ -356,4 +373,19 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 		res.ConfidenceOutput = path
 	}
 	return fs, nil
+}
+
+// PlanScene returns the plan Predict would follow for an in-memory scene
+// (its Memory is what the memory budget admits), reading no pixel.
+func (e *Engine) PlanScene(sc *Scene, req Request) (*Plan, error) {
+	p, err := e.planScene(sc, req)
+	return p, classify(err, true)
+}
+
+// sceneName names a scene in log records: its first file, or "in-memory".
+func sceneName(p *Plan) string {
+	if len(p.Files) > 0 {
+		return p.Files[0]
+	}
+	return "in-memory"
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"image"
+	"log/slog"
 	"time"
 
 	"github.com/omnimask/omnimask/internal/product"
@@ -57,8 +58,19 @@ type Request struct {
 	// memory (Result.Mask). ConfidenceOutput is the probabilities file;
 	// empty derives it from Output.
 	Output, ConfidenceOutput string
-	// Progress, when set, is called after each patch is blended.
+	// Progress, when set, receives how far the prediction is, from a
+	// goroutine of its own: a slow callback does not stall the pipeline,
+	// it gets the latest progress when it returns (intermediate values are
+	// coalesced). Calls are sequential, and the last one, with Done ==
+	// Total, is made before the prediction returns successfully.
 	Progress func(Progress)
+	// Logger receives this call's warnings (with "scene" and "model"
+	// attributes); nil = the context's (WithLogger), else Options.Logger.
+	Logger *slog.Logger
+	// NoWait makes a call that the engine's memory budget
+	// (Options.MemoryBudget) cannot admit now fail at once with ErrBusy
+	// instead of waiting for budget.
+	NoWait bool
 }
 
 // Progress reports how far a prediction is.

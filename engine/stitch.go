@@ -44,9 +44,7 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 				return err
 			}
 		}
-		if r.req.Progress != nil {
-			r.req.Progress(Progress{Done: done, Total: total})
-		}
+		r.progress.send(Progress{Done: done, Total: total})
 	}
 	if err := ctx.Err(); err != nil {
 		// The stages before this one stop early when the run is

@@ -203,7 +203,7 @@ func (sc *scorer) scene(ctx context.Context, root string, s Scene, steps []Step,
 	}
 	probe := base
 	probe.NoResample = true
-	plan, err := sc.e.Inspect(paths, probe)
+	plan, err := sc.e.Inspect(ctx, paths, probe)
 	if err != nil {
 		return fail(err), nil
 	}

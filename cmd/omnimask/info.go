@@ -46,7 +46,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	groups := sceneGroups(scenes, *stack)
 	failed := 0
 	for _, g := range groups {
-		if err := describe(stdout, e, g, rf.request(set)); err != nil {
+		if err := describe(ctx, stdout, e, g, rf.request(set)); err != nil {
 			fmt.Fprintf(stderr, "omnimask info: %s\n", oneLine(explain(err)))
 			failed++
 		}
@@ -57,8 +57,8 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func describe(w io.Writer, e *engine.Engine, paths []string, req engine.Request) error {
-	p, perr := e.Inspect(paths, req)
+func describe(ctx context.Context, w io.Writer, e *engine.Engine, paths []string, req engine.Request) error {
+	p, perr := e.Inspect(ctx, paths, req)
 	if sd := (*engine.SubDatasetError)(nil); errors.As(perr, &sd) && len(sd.SubDatasets) > 0 {
 		fmt.Fprintf(w, "%s: container with %d sub-datasets (predict one of them, or pass --sensor):\n", sd.Path, len(sd.SubDatasets))
 		for _, s := range sd.SubDatasets {
