@@ -279,7 +279,7 @@ func ConfidencePath(mask string) string {
 
 func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) (*Result, error) {
 	m := e.manifest
-	res := &Result{Plan: *p, Warnings: append([]string(nil), p.Notes...)}
+	res := &Result{Plan: *p, Warnings: append([]string(nil), p.Notes...), e: e}
 	r := &run{e: e, p: p, req: req, src: src, C: len(m.Bands), K: len(m.Classes), res: res}
 	conf := req.Confidence != NoConfidence
 	if req.Output == "" {

@@ -135,4 +135,5 @@ type Result struct {
 	Elapsed     time.Duration
 	InferTime   time.Duration // wall time during which at least one inference call ran
 	Warnings    []string
+	e           *Engine // for WriteTo and WriteGeoTIFF: the classes, colours and models
 }

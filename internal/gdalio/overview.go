@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/airbusgeo/godal"
@@ -210,14 +209,16 @@ func (p *pyramid) close() error {
 func (p *pyramid) remove() {
 	p.close()
 	for _, l := range p.levels {
-		os.Remove(l.path)
+		removeFile(l.path)
 	}
 }
 
 // withOverviews returns a VRT (as XML, which GDAL opens as a dataset name)
 // of the file at path with the pyramid's levels declared as its overviews.
 func (p *pyramid) withOverviews(ds *godal.Dataset) (string, error) {
-	name := fmt.Sprintf("/vsimem/omnimask-%p.vrt", p)
+	// In a folder of its own, so that GDAL never writes the source's
+	// name relative to the VRT (an in-memory output's would be).
+	name := fmt.Sprintf("/vsimem/omnimask-vrt-%p/overviews.vrt", p)
 	vrt, err := ds.Translate(name, []string{"-of", "VRT"})
 	if err != nil {
 		return "", &liberr.Error{Op: "describe output", Err: err}

@@ -55,7 +55,9 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 		opts.Bands = 1
 	}
 	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+	if IsMem(path) {
+		// In-memory folders exist implicitly.
+	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, liberr.Mark(fmt.Errorf("%s: output folder %s does not exist", path, dir), fs.ErrNotExist)
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
@@ -82,7 +84,7 @@ func Create(path string, size image.Point, geo raster.Geo, opts WriteOptions) (*
 	ds, err := godal.Create(godal.GTiff, w.tmp, opts.Bands, dtype, size.X, size.Y,
 		godal.CreationOption("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", compress, "ZLEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND"))
 	if err != nil {
-		os.Remove(w.tmp)
+		removeFile(w.tmp)
 		return nil, &liberr.Error{Op: "cannot create output", Path: path, Err: err}
 	}
 	w.ds = ds
@@ -217,20 +219,20 @@ func (w *Writer) Commit() error {
 	if pyr != nil {
 		pyr.remove()
 	}
-	os.Remove(w.tmp)
+	removeFile(w.tmp)
 	if err == nil {
 		// The sidecar lands first, so the file never appears without it.
 		err = w.commitCategories()
 	}
 	if err != nil {
-		os.Remove(cog)
+		removeFile(cog)
 		w.done = true
 		return fmt.Errorf("%s: %w", w.Path, err)
 	}
-	if err := os.Rename(cog, w.Path); err != nil {
-		os.Remove(cog)
+	if err := renameFile(cog, w.Path); err != nil {
+		removeFile(cog)
 		if len(w.opts.Categories) > 0 {
-			os.Remove(w.Path + ".aux.xml")
+			removeFile(w.Path + ".aux.xml")
 		}
 		w.done = true
 		return fmt.Errorf("%s: %w", w.Path, err)
@@ -252,12 +254,12 @@ func (w *Writer) commitCategories() error {
 	}
 	b.WriteString("    </CategoryNames>\n  </PAMRasterBand>\n</PAMDataset>\n")
 	aux, tmp := w.Path+".aux.xml", w.tmp+".aux.xml"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		os.Remove(tmp)
+	if err := writeFile(tmp, []byte(b.String())); err != nil {
+		removeFile(tmp)
 		return fmt.Errorf("write category names: %w", err)
 	}
-	if err := os.Rename(tmp, aux); err != nil {
-		os.Remove(tmp)
+	if err := renameFile(tmp, aux); err != nil {
+		removeFile(tmp)
 		if errors.Is(err, syscall.ENAMETOOLONG) {
 			// A file name of 248 bytes or more leaves no room for
 			// ".aux.xml": the names stay in the file's metadata only.
@@ -325,7 +327,7 @@ func (w *Writer) Close() error {
 	}
 	if !w.done {
 		w.done = true
-		if rerr := os.Remove(w.tmp); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+		if rerr := removeFile(w.tmp); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
 			err = rerr
 		}
 	}

@@ -1,0 +1,122 @@
+package gdalio
+
+/*
+#cgo pkg-config: gdal
+#include <stdlib.h>
+#include <string.h>
+#include <cpl_vsi.h>
+#include <cpl_conv.h>
+
+static int omnimask_vsimem_put(const char *path, const void *data, size_t n) {
+	GByte *buf = (GByte *)VSIMalloc(n ? n : 1);
+	if (buf == NULL) return 0;
+	if (n) memcpy(buf, data, n);
+	VSILFILE *f = VSIFileFromMemBuffer(path, buf, (vsi_l_offset)n, TRUE);
+	if (f == NULL) { VSIFree(buf); return 0; }
+	VSIFCloseL(f);
+	return 1;
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"sync/atomic"
+	"unsafe"
+)
+
+// GDAL's in-memory file system (/vsimem/): files that never touch the disk,
+// for scenes received as bytes and masks returned as bytes.
+
+// IsMem reports whether path is in GDAL's in-memory file system.
+func IsMem(path string) bool { return strings.HasPrefix(path, "/vsimem/") }
+
+var memSeq atomic.Uint64
+
+// MemDir returns a fresh, unique /vsimem/ folder name (nothing is created:
+// in-memory folders exist implicitly).
+func MemDir() string {
+	return fmt.Sprintf("/vsimem/omnimask-%d-%d", os.Getpid(), memSeq.Add(1))
+}
+
+// WriteMem stores a copy of data as the in-memory file path.
+func WriteMem(path string, data []byte) error {
+	if !IsMem(path) {
+		return fmt.Errorf("%s: not a /vsimem/ path", path)
+	}
+	Register()
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var p unsafe.Pointer
+	if len(data) > 0 {
+		p = unsafe.Pointer(&data[0])
+	}
+	if C.omnimask_vsimem_put(cpath, p, C.size_t(len(data))) == 0 {
+		return fmt.Errorf("%s: cannot create the in-memory file (%d bytes)", path, len(data))
+	}
+	return nil
+}
+
+// ReadMem returns a copy of the in-memory file path.
+func ReadMem(path string) ([]byte, error) {
+	if !IsMem(path) {
+		return nil, fmt.Errorf("%s: not a /vsimem/ path", path)
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var n C.vsi_l_offset
+	buf := C.VSIGetMemFileBuffer(cpath, &n, C.FALSE)
+	if buf == nil {
+		return nil, fmt.Errorf("%s: %w", path, fs.ErrNotExist)
+	}
+	return C.GoBytes(unsafe.Pointer(buf), C.int(n)), nil
+}
+
+// removeFile deletes a file, local or in GDAL's in-memory file system.
+func removeFile(path string) error {
+	if !IsMem(path) {
+		return os.Remove(path)
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	if C.VSIUnlink(cpath) != 0 {
+		return fmt.Errorf("remove %s: %w", path, fs.ErrNotExist)
+	}
+	return nil
+}
+
+// RemoveMem deletes an in-memory file; a missing one is not an error.
+func RemoveMem(path string) {
+	if IsMem(path) {
+		removeFile(path)
+	}
+}
+
+// renameFile renames a file, local or in GDAL's in-memory file system.
+func renameFile(from, to string) error {
+	if !IsMem(from) && !IsMem(to) {
+		return os.Rename(from, to)
+	}
+	if !IsMem(from) || !IsMem(to) {
+		return errors.New("rename between /vsimem/ and the disk")
+	}
+	cfrom, cto := C.CString(from), C.CString(to)
+	defer C.free(unsafe.Pointer(cfrom))
+	defer C.free(unsafe.Pointer(cto))
+	if C.VSIRename(cfrom, cto) != 0 {
+		return fmt.Errorf("rename %s to %s failed", from, to)
+	}
+	return nil
+}
+
+// writeFile writes data to a file, local or in GDAL's in-memory file system.
+func writeFile(path string, data []byte) error {
+	if !IsMem(path) {
+		return os.WriteFile(path, data, 0o644)
+	}
+	return WriteMem(path, data)
+}
