@@ -94,7 +94,7 @@ func TestLandsatMTLUnits(t *testing.T) {
 		m.InputUnits, m.MinResolution, m.MaxResolution = models.Reflectance, 0, 0
 	})
 	e := newEngine(t, Options{Models: []string{refl}})
-	p, err := e.Inspect([]string{dir}, Request{})
+	p, err := e.Inspect(context.Background(), []string{dir}, Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
