@@ -6,7 +6,7 @@ SHARED   ?= ../shared/data
 PYTHON   ?= /usr/bin/python3
 BENCHTIME ?= 50x
 
-.PHONY: all deps build demo test lint bench eval int8 testmodels train-model clean
+.PHONY: all deps build demo test lint bench eval int8 testmodels train-model dl-l8s2-uv clean
 
 all: build
 
@@ -52,6 +52,14 @@ eval: build
 # Regenerate the tiny test networks (needs Debian python3-onnx).
 testmodels:
 	$(PYTHON) testdata/models/gen.py
+
+# IPL-UV's DL-L8S2-UV cloud U-Nets (MIT) converted to ONNX with manifests into
+# $(OUT)/models (git-ignored), checked against a numpy reference forward pass
+# (needs Debian python3-h5py, python3-onnx; weights from $(PRETRAINED)).
+PRETRAINED ?= ../shared/pretrained
+dl-l8s2-uv: deps
+	$(PYTHON) models/thirdparty/dl-l8s2-uv/convert.py --weights $(PRETRAINED) --out $(OUT)/models
+	$(GO) run ./tools/parity $(OUT)/models/dl-l8s2-uv-*.parity.json
 
 # Train the default model (needs Debian python3-torch, python3-onnx; tens of minutes).
 train-model:

@@ -30,6 +30,10 @@ type Run struct {
 	Bands      string   `json:"bands,omitempty" yaml:"bands"`
 	Resolution float64  `json:"resolution_m,omitempty" yaml:"resolution_m"`
 	LabelMap   LabelMap `json:"label_map,omitempty" yaml:"label_map"`
+	// Scale and Offset give the scenes' reflectance (value x scale +
+	// offset) to models that want reflectance (engine.Request.Scale).
+	Scale  []float64 `json:"scale,omitempty" yaml:"scale"`
+	Offset []float64 `json:"offset,omitempty" yaml:"offset"`
 
 	// Groups are the scoring groups, in report order; every model class
 	// must belong to exactly one.
@@ -43,13 +47,15 @@ type Run struct {
 // Scene is one scene of a run. After parsing, the run's defaults are filled
 // in, so every field holds the value in effect.
 type Scene struct {
-	Name       string   `json:"name,omitempty" yaml:"name"`
-	Image      Files    `json:"image" yaml:"image"`
-	Mask       string   `json:"mask" yaml:"mask"`
-	Sensor     string   `json:"sensor,omitempty" yaml:"sensor"`
-	Bands      string   `json:"bands,omitempty" yaml:"bands"`
-	Resolution float64  `json:"resolution_m,omitempty" yaml:"resolution_m"`
-	LabelMap   LabelMap `json:"label_map,omitempty" yaml:"label_map"`
+	Name       string    `json:"name,omitempty" yaml:"name"`
+	Image      Files     `json:"image" yaml:"image"`
+	Mask       string    `json:"mask" yaml:"mask"`
+	Sensor     string    `json:"sensor,omitempty" yaml:"sensor"`
+	Bands      string    `json:"bands,omitempty" yaml:"bands"`
+	Resolution float64   `json:"resolution_m,omitempty" yaml:"resolution_m"`
+	LabelMap   LabelMap  `json:"label_map,omitempty" yaml:"label_map"`
+	Scale      []float64 `json:"scale,omitempty" yaml:"scale"`
+	Offset     []float64 `json:"offset,omitempty" yaml:"offset"`
 }
 
 // Files is one image file, or several per-band files stacked in order. In a
@@ -334,6 +340,9 @@ func (r *Run) validate() error {
 		}
 		if s.LabelMap == nil {
 			s.LabelMap = r.LabelMap
+		}
+		if s.Scale == nil && s.Offset == nil {
+			s.Scale, s.Offset = r.Scale, r.Offset
 		}
 		if len(s.Image) == 0 || s.Mask == "" {
 			return fmt.Errorf("scene %d: image and mask are required", i+1)

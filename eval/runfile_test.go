@@ -81,7 +81,7 @@ func TestParseRunFileErrors(t *testing.T) {
 	tests := []struct {
 		name, file, data, want string
 	}{
-		{"unknown field", "r.json", `{` + base + `, ` + scene + `, "scale": 2}`, "unknown field"},
+		{"unknown field", "r.json", `{` + base + `, ` + scene + `, "scales": 2}`, "unknown field"},
 		{"unknown YAML field", "r.yaml", "groups: {a: [0], b: [1]}\nlabel_map: {0: 0}\nscenes: [{image: a, mask: b}]\nscal: 2\n", "not found"},
 		{"one group", "r.json", `{"groups": {"all": [0, 1]}, "label_map": {"0": 0}, ` + scene + `}`, "two scoring groups"},
 		{"class in two groups", "r.json", `{"groups": {"a": [0], "b": [0, 1]}, "label_map": {"0": 0}, ` + scene + `}`, "both"},
@@ -189,4 +189,18 @@ func FuzzParseRunFile(f *testing.F) {
 			names[s.Name] = true
 		}
 	})
+}
+
+// Scale and offset (reflectance for models that want it) are run defaults a
+// scene may override, as a pair.
+func TestRunFileScale(t *testing.T) {
+	r, err := ParseRunFile("run.json", []byte(`{"name": "x", "scale": [0.0001], "label_map": {"0": 0, "1": 1}, "groups": {"clear": [0], "cloud": [1]},
+		"scenes": [{"image": "a.tif", "mask": "m.tif"}, {"image": "b.tif", "mask": "n.tif", "scale": [1], "offset": [-0.1]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := r.Scenes[0], r.Scenes[1]
+	if len(a.Scale) != 1 || a.Scale[0] != 0.0001 || a.Offset != nil || b.Scale[0] != 1 || b.Offset[0] != -0.1 {
+		t.Fatalf("scales %v %v, offsets %v %v", a.Scale, b.Scale, a.Offset, b.Offset)
+	}
 }

@@ -123,6 +123,14 @@ func TestCLI(t *testing.T) {
 			stdout: []string{"omnicloud (default)", "bands       red, green, nir", "classes"}},
 		{name: "models-file", args: func(d *cliDirs) []string { return []string{"models", pointwise} },
 			stdout: []string{pointwise, "pointwise 0.0.1", "resolution  10 m (supported 10-60 m)", "patch 64, overlap 16", "0 clear, 1 thick_cloud, 2 thin_cloud, 3 cloud_shadow (logits)"}},
+		{name: "models-check", args: func(d *cliDirs) []string {
+			return []string{"models", "check", testModel("pointwise_sigmoid.onnx"), "--size", "64", "--threads", "1"}
+		},
+			stdout: []string{"pointwise_sigmoid.onnx: ok", "units any", "output      sigmoid, 1 channel(s), threshold 0.5", "classes     0 clear, 1 cloud", "ms per Mpx (64x64 scene"}},
+		{name: "models-check-wrong-multiple", args: func(d *cliDirs) []string { return []string{"models", "check", testModel("bad_multiple.onnx")} },
+			code: exitFailed, stderr: []string{`the manifest should say "size_multiple": 4`}},
+		{name: "models-check-nothing", args: func(d *cliDirs) []string { return []string{"models", "check"} }, code: exitUsage,
+			stderr: []string{"no model given"}},
 		{name: "models-corrupt", args: func(d *cliDirs) []string { return []string{"models", testModel("corrupt.onnx")} }, code: exitFailed,
 			stderr: []string{"omnimask models: " + testModel("corrupt.onnx")}},
 		{name: "models-unknown", args: func(d *cliDirs) []string { return []string{"models", "nosuchmodel"} }, code: exitFailed,

@@ -7,6 +7,7 @@
 //	omnimask info SCENE... [flags]      show bands, resolutions and the tiling plan
 //	omnimask eval RUNFILE [flags]       score a model against reference masks
 //	omnimask models                     list the built-in models
+//	omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
 //	omnimask version                    print versions
 //
 // Exit codes: 0 success, 1 a scene or file failed, 2 bad usage, 130 interrupted.
@@ -94,6 +95,7 @@ Usage:
   omnimask info SCENE... [flags]      show bands, resolutions and what predict would do
   omnimask eval RUNFILE [flags]       score a model against reference masks
   omnimask models                     list the built-in models
+  omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
   omnimask version                    print omnimask, GDAL and ONNX Runtime versions
 
 Run 'omnimask COMMAND -h' for the flags of a command.

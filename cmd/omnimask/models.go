@@ -15,6 +15,9 @@ import (
 const Version = "0.1.0"
 
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "check" {
+		return runModelsCheck(ctx, args[1:], stdout, stderr)
+	}
 	fs := newFlagSet("models", "[MODEL.onnx...] [flags]", stderr)
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
 	refs, err := parse(fs, args)
