@@ -80,7 +80,8 @@ type Engine struct {
 	budget   *budget // nil without Options.MemoryBudget
 	opts     Options
 	models   []*model
-	manifest *models.Manifest // of the first model; all share its contract
+	manifest *models.Manifest // of the first model: tiling, resolution, classes
+	layout   *layout          // the bands read and the inputs of every model
 	limits   limits
 	log      *slog.Logger
 	ortVer   string
@@ -168,6 +169,16 @@ func assemble(opts Options, mods []*model) (*Engine, error) {
 	if opts.MemoryBudget > 0 {
 		e.budget = &budget{total: opts.MemoryBudget}
 	}
+	var ms []*models.Manifest
+	for _, m := range mods {
+		ms = append(ms, m.manifest)
+	}
+	lay, err := newLayout(ms)
+	if err != nil {
+		closeModels(mods)
+		return nil, err
+	}
+	e.layout = lay
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -177,7 +188,7 @@ func assemble(opts Options, mods []*model) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e.limits = limits{batch: opts.BatchSize, streams: opts.Streams, maxMemory: opts.MaxMemory}
+	e.limits = limits{batch: opts.BatchSize, streams: opts.Streams, maxMemory: opts.MaxMemory, layout: lay}
 	for _, m := range mods {
 		if n := m.input[0]; n > 0 && e.limits.fixedBatch == 0 {
 			e.limits.fixedBatch = int(n)
@@ -209,7 +220,7 @@ func checkFixedShapes(m *model, batch int) error {
 }
 
 // Manifest returns the contract of the engine's models (the first model's
-// manifest; ensemble members share bands, normalisation and classes).
+// manifest; ensemble members share its classes, and may take other inputs).
 func (e *Engine) Manifest() *models.Manifest { return e.manifest }
 
 // Models returns the names of the loaded models.

@@ -100,9 +100,10 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 }
 
 // scratch is a stream's memory for runBatch: the scores of the second and
-// later ensemble members, and the raw one-channel output of sigmoid and
-// class-index models.
-type scratch struct{ member, raw []float32 }
+// later ensemble members, the raw one-channel output of sigmoid and
+// class-index models, and the inputs of models that take some of the
+// prepared channels (see inputOf).
+type scratch struct{ member, raw, input []float32 }
 
 // grow returns (*s)[:n], reallocated when too short.
 func grow(s *[]float32, n int) []float32 {
@@ -110,6 +111,25 @@ func grow(s *[]float32, n int) []float32 {
 		*s = make([]float32, n)
 	}
 	return (*s)[:n]
+}
+
+// inputOf returns model k's input for the n patches of b: the batch's input
+// itself when the model takes every prepared channel in order, else its
+// channels gathered into tmp.
+func (r *run) inputOf(k int, b *batch, n int, tmp *scratch) []float32 {
+	lay := r.e.layout
+	PP := r.p.Patch * r.p.Patch
+	if lay.direct(k) {
+		return b.input[:n*r.N*PP]
+	}
+	take := lay.takes[k]
+	in := grow(&tmp.input, n*len(take)*PP)
+	for i := range n {
+		for j, c := range take {
+			copy(in[(i*len(take)+j)*PP:][:PP], b.input[(i*r.N+c)*PP:][:PP])
+		}
+	}
+	return in
 }
 
 // runBatch runs the models on one batch (end marks pass through), leaving
@@ -123,7 +143,6 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 	if fb := r.e.limits.fixedBatch; fb > 0 {
 		n = int64(fb)
 	}
-	inShape := [4]int64{n, int64(r.C), P, P}
 	outShape := [4]int64{n, int64(r.K), P, P}
 	m := int(n) * r.K * int(P*P)
 	scores := b.scores[:m]
@@ -137,8 +156,10 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 		if kind == models.Sigmoid || kind == models.ClassIndex {
 			raw, shape[1] = grow(&tmp.raw, int(n*P*P)), 1
 		}
+		inShape := [4]int64{n, int64(len(r.e.layout.takes[i])), P, P}
+		in := r.inputOf(i, b, int(n), tmp)
 		t0 := r.busy.start()
-		err := mod.run.Run(b.input[:int(n)*r.C*int(P*P)], inShape, raw, shape)
+		err := mod.run.Run(in, inShape, raw, shape)
 		r.busy.stop(t0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", mod.name, err)

@@ -138,12 +138,11 @@ func openModel(ref string, opts ort.Options) (*model, error) {
 }
 
 // sameContract reports why two ensemble members cannot be averaged, or nil.
+// Their inputs may differ (each model gets its own bands, derived inputs and
+// normalisation, see layout); their classes may not.
 func sameContract(a, b *models.Manifest) error {
-	if strings.Join(a.Bands, ",") != strings.Join(b.Bands, ",") {
-		return fmt.Errorf("bands %v vs %v", a.Bands, b.Bands)
-	}
-	if a.Normalization.Kind != b.Normalization.Kind || fmt.Sprint(a.Normalization) != fmt.Sprint(b.Normalization) || a.NoDataFill != b.NoDataFill {
-		return fmt.Errorf("normalisation %v vs %v", a.Normalization, b.Normalization)
+	if a.WantsReflectance() != b.WantsReflectance() {
+		return fmt.Errorf("input units %q vs %q", a.InputUnits, b.InputUnits)
 	}
 	if hardVote(a) != hardVote(b) {
 		return fmt.Errorf("output %s vs %s: class indices are voted on, scores averaged", a.Output, b.Output)

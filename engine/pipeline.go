@@ -21,7 +21,7 @@ import (
 // mark is set) the end-of-strip marker that follows a strip's patches.
 type batch struct {
 	rects   []image.Rectangle
-	input   []float32 // N x C x P x P
+	input   []float32 // N x run.N x P x P
 	scores  []float32 // N x K x P x P logits
 	skipped int
 	mark    *stripEnd
@@ -42,15 +42,17 @@ type sink interface {
 }
 
 type run struct {
-	e      *Engine
-	p      *Plan
-	req    Request
-	src    source
-	sink   sink
-	C, K   int
-	res    *Result
-	busy   busyClock
-	nanOut atomic.Int64 // patch pixels for which a model produced NaN (or only ±Inf)
+	e       *Engine
+	p       *Plan
+	req     Request
+	src     source
+	sink    sink
+	C, K    int  // raw channels of the strips (see layout), classes
+	N       int  // prepared channels of a batch's patches
+	nanOnly bool // the strips' nodata is NaN (derivedSource), not the plan's rule
+	res     *Result
+	busy    busyClock
+	nanOut  atomic.Int64 // patch pixels for which a model produced NaN (or only ±Inf)
 	// inferred counts the patch pixels run through the models (each
 	// ensemble member's count).
 	inferred atomic.Int64
@@ -73,7 +75,7 @@ func (r *run) execute(ctx context.Context) error {
 		n = fb
 	}
 	for i := 0; i < poolSize; i++ {
-		pool <- &batch{input: make([]float32, n*r.C*P*P), scores: make([]float32, n*r.K*P*P)}
+		pool <- &batch{input: make([]float32, n*r.N*P*P), scores: make([]float32, n*r.K*P*P)}
 	}
 	// Two strips suffice: the one being filled and the one prepare cuts,
 	// which is also the previous one whose overlap rows the reader copies.

@@ -42,6 +42,17 @@ type limits struct {
 	fixedBatch, fixedPatch int   // 0 = dynamic
 	batch, streams         int   // patches per inference call, calls at once
 	maxMemory              int64 // bytes one prediction may hold
+	// layout is what the models read; nil = the bands of the planned
+	// manifest alone.
+	layout *layout
+}
+
+// layoutFor returns the limits' layout, or the one of m alone.
+func (lim limits) layoutFor(m *models.Manifest) (*layout, error) {
+	if lim.layout != nil {
+		return lim.layout, nil
+	}
+	return newLayout([]*models.Manifest{m})
 }
 
 // plan decides what a prediction of scene s with req does, from the models'
@@ -55,11 +66,15 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	if req.NoData.Set {
 		p.NoData = req.NoData
 	}
-	refs, err := preprocess.ParseBands(req.Bands, m.Bands)
+	lay, err := lim.layoutFor(m)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := preprocess.ParseBands(req.Bands, lay.sources)
 	if err != nil {
 		return nil, &InputError{"Bands", fmt.Errorf("%s: %w", s.name, err)}
 	}
-	idx, note, err := preprocess.ResolveBands(refs, m.Bands, s.names)
+	idx, note, err := preprocess.ResolveBands(refs, lay.sources, s.names)
 	if err != nil {
 		return nil, &InputError{"Bands", fmt.Errorf("%s: %w", s.name, err)}
 	}
@@ -76,6 +91,8 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 		}
 		p.Bands = append(p.Bands, n)
 	}
+	p.Derived = lay.describe(p.Bands)
+	p.sources, p.derived = lay.sources, lay.derived()
 
 	// Resolution.
 	if s.geo.Transform.Rotated() {
@@ -165,7 +182,7 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	// The estimate needs only the patch size, so it is checked before the
 	// grid's origins are listed: a declared width of billions of pixels
 	// must fail here, not after allocating their origins.
-	p.Memory = workingMemory(m, lim, p, req)
+	p.Memory = workingMemory(m, lay, lim, p, req)
 	if p.Memory > lim.maxMemory {
 		return nil, liberr.Mark(fmt.Errorf("%s: %dx%d pixels need about %s of working memory, above the limit of %s (Options.MaxMemory; a smaller patch size or writing to a file needs less)",
 			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim.maxMemory)), ErrTooLarge)

@@ -77,7 +77,7 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 
 // productOptions is what product resolution needs of a request.
 func (e *Engine) productOptions(req Request) product.Options {
-	return product.Options{Sensor: req.Sensor, Bands: req.Bands, Want: e.manifest.Bands}
+	return product.Options{Sensor: req.Sensor, Bands: req.Bands, Want: e.layout.sources}
 }
 
 // describeSource records in p the files a scene is read from.
@@ -280,7 +280,12 @@ func ConfidencePath(mask string) string {
 func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) (*Result, error) {
 	m := e.manifest
 	res := &Result{Plan: *p, Warnings: append([]string(nil), p.Notes...), e: e}
-	r := &run{e: e, p: p, req: req, src: src, C: len(m.Bands), K: len(m.Classes), res: res}
+	lay := e.layout
+	r := &run{e: e, p: p, req: req, src: src, C: len(lay.raw), N: len(lay.chans), K: len(m.Classes), res: res}
+	if lay.derived() {
+		r.src = &derivedSource{src: src, l: lay, p: p}
+		r.nanOnly = true // derived channels mark nodata with NaN
+	}
 	conf := req.Confidence != NoConfidence
 	if req.Output == "" {
 		r.sink = newMemSink(res, p, r.K, conf)

@@ -3,18 +3,15 @@ package engine
 import (
 	"context"
 
-	"github.com/omnimask/omnimask/models"
-	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
 )
 
 // prepare cuts, shifts and normalises patches and groups them in batches.
 func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, pool chan *batch, sp *stripPool, n int) error {
-	m := r.e.manifest
-	norm := normalization(m, r.p.Units)
+	chans := r.unitChans()
 	P := r.p.Patch
-	size := r.C * P * P
+	size := r.N * P * P
 	take := func() (*batch, error) {
 		select {
 		case b := <-pool:
@@ -41,17 +38,12 @@ func (r *run) prepare(ctx context.Context, in <-chan *strip, out chan<- *batch, 
 				}
 			}
 			i := len(cur.rects)
-			slot := &raster.Float32{Pix: cur.input[i*size : (i+1)*size], C: r.C, Stride: P, PlaneStride: P * P, Rect: rect}
-			slot.CopyFrom(st.buf.SubImage(rect))
-			switch norm.Kind {
-			case models.ZScore:
-				preprocess.ZScore(slot, valid, m.NoDataFill)
-			case models.Fixed:
-				if err := preprocess.Fixed(slot, valid, norm.Mean, norm.Std, m.NoDataFill); err != nil {
-					return err
-				}
-			default:
-				preprocess.Fill(slot, valid, m.NoDataFill)
+			slot := &raster.Float32{Pix: cur.input[i*size : (i+1)*size], C: r.N, Stride: P, PlaneStride: P * P, Rect: rect}
+			src := st.buf.SubImage(rect)
+			for c, ch := range chans {
+				p := plane(slot, c)
+				p.CopyFrom(plane(src, ch.raw))
+				normalize(p, valid, ch)
 			}
 			cur.rects = append(cur.rects, rect)
 			if len(cur.rects) == n {

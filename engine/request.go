@@ -84,7 +84,8 @@ type Plan struct {
 	Sensor     string      // sensor preset used, if any
 	Size       image.Point // native scene size
 	Geo        raster.Geo
-	Bands      []string        // source band for each model input, as named in the scene
+	Bands      []string        // scene band read for each model band (Manifest.SourceBands), as named in the scene
+	Derived    []string        // inputs computed from bands, e.g. "nd(green,nir) = (B03 - B08) / (B03 + B08), not normalised"
 	NoData     raster.NoData   // of the first model input (all of them unless BandNoData)
 	BandNoData []raster.NoData // per model input, when the inputs' values differ
 	NativeRes  [2]float64      // native pixel size (m) along x and y; 0 = unknown
@@ -96,16 +97,20 @@ type Plan struct {
 	Blend      tiling.Window
 	Notes      []string // warnings and decisions worth telling the user
 	Memory     int64    // estimated peak working memory in bytes
-	BandIndex  []int    // 0-based scene band for each model input
+	BandIndex  []int    // 0-based scene band for each entry of Bands
 	SceneBands []string // names of all the scene's bands
 	Driver     string   // GDAL driver of the first file ("" for in-memory scenes)
 	Source     []Band   // every band of the files read, in order (PredictFile and Inspect)
-	// Units turn each model input into the reflectance a model asks for
-	// (nil for models taking any units), and UnitsFrom says where they come
-	// from (product metadata, or --scale/--offset).
+	// Units turn each band read (Bands) into the reflectance a model asks
+	// for (nil for models taking any units), and UnitsFrom says where they
+	// come from (product metadata, or --scale/--offset). Derived inputs are
+	// computed from bands in these units whenever they are known, for
+	// models taking any units too.
 	Units     []sensor.Units
 	UnitsFrom string
 	grid      *tiling.Grid
+	sources   []string // model band names of Bands (layout.sources)
+	derived   bool     // some input is derived from bands
 }
 
 // Band describes one band of the files a scene is read from: the file

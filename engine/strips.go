@@ -185,7 +185,7 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 				}
 				inBands(from, b, threads, func(a, b int) {
 					rows := image.Rect(0, a, W, b)
-					validity(dv.SubImage(rows), dst.SubImage(rows), p)
+					r.validity(dv.SubImage(rows), dst.SubImage(rows))
 				})
 				st.end.native = cloneMask(dv)
 				nativeDone = b
@@ -204,7 +204,7 @@ func (r *run) read(ctx context.Context, out chan<- *strip, sp *stripPool) error 
 				}
 				inBands(na, nb, threads, func(a, b int) {
 					rows := image.Rect(0, a, p.Size.X, b)
-					validity(nv.SubImage(rows), nb32.SubImage(rows), p)
+					r.validity(nv.SubImage(rows), nb32.SubImage(rows))
 				})
 				inBands(from, b, threads, func(a, b int) {
 					rows := image.Rect(0, a, W, b)

@@ -35,14 +35,21 @@ func checkScaleOffset(req Request, c int) error {
 // req.Scale/Offset when given, else from the units the product's metadata
 // gives each selected band (src, nil for in-memory scenes). A scene whose
 // units stay unknown is an error saying how to give them.
+//
+// Derived inputs (indices) are computed from bands in reflectance whenever
+// their units are known, whatever the model's input units: an index is not
+// invariant to an offset such as Sentinel-2's (MANIFEST.md). For a model
+// taking any units, p.Units is then set when --scale/--offset or the
+// metadata give every band's units, and left nil otherwise, without error.
 func resolveUnits(m *models.Manifest, p *Plan, src []Band, from string, req Request) error {
-	if !m.WantsReflectance() {
+	optional := !m.WantsReflectance()
+	if optional && !p.derived {
 		if req.Scale != nil || req.Offset != nil {
 			p.Notes = append(p.Notes, fmt.Sprintf("model %s takes values in any units: --scale/--offset ignored", m.Name))
 		}
 		return nil
 	}
-	c := len(m.Bands)
+	c := len(p.BandIndex)
 	if err := checkScaleOffset(req, c); err != nil {
 		return err
 	}
@@ -68,34 +75,15 @@ func resolveUnits(m *models.Manifest, p *Plan, src []Band, from string, req Requ
 		if bi < len(src) && src[bi].Units != nil {
 			units[i] = *src[bi].Units
 		} else {
-			missing = append(missing, m.Bands[i])
+			missing = append(missing, p.sources[i])
 		}
+	}
+	if len(missing) > 0 && optional {
+		return nil
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: model %s wants reflectance 0..1 and the units of %v are unknown (no Landsat MTL or Sentinel-2 product metadata); give them: reflectance = value x --scale + --offset (e.g. --scale 1 for reflectance data, --scale 0.0001 for reflectance x 10000)", ErrUnits, m.Name, missing)
 	}
 	p.Units, p.UnitsFrom = units, from
 	return nil
-}
-
-// normalization returns the normalisation a run applies: the manifest's,
-// with the plan's reflectance units folded in. For units (s, o) and a fixed
-// normalisation (mean, std), ((x·s + o) − mean) / std = (x − (mean − o)/s) /
-// (std/s); with none, the units alone are a fixed normalisation with mean
-// −o/s and std 1/s. Z-score normalisation is untouched: it removes any
-// positive scale and offset.
-func normalization(m *models.Manifest, units []sensor.Units) models.Normalization {
-	n := m.Normalization
-	if units == nil || n.Kind == models.ZScore {
-		return n
-	}
-	mean, std := make([]float64, len(units)), make([]float64, len(units))
-	for i, u := range units {
-		mu, sd := 0.0, 1.0
-		if n.Kind == models.Fixed {
-			mu, sd = n.Mean[i], n.Std[i]
-		}
-		mean[i], std[i] = (mu-u.Offset)/u.Scale, sd/u.Scale
-	}
-	return models.Normalization{Kind: models.Fixed, Mean: mean, Std: std}
 }

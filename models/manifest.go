@@ -122,6 +122,9 @@ func (m *Manifest) Validate() error {
 	if m.InputUnits != "" && m.InputUnits != AnyUnits && m.InputUnits != Reflectance {
 		return bad("input_units %q (want any or reflectance)", m.InputUnits)
 	}
+	if err := m.validateInputs(); err != nil {
+		return err
+	}
 	for _, v := range []float64{m.ResolutionM, m.MinResolution, m.MaxResolution} {
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			return bad("resolutions must be finite and >= 0")

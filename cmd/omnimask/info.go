@@ -109,6 +109,9 @@ func describe(ctx context.Context, w io.Writer, e *engine.Engine, paths []string
 		}
 		fmt.Fprintf(w, "  units       reflectance = value %s (%s)\n", strings.Join(us, ", "), oneLine(p.UnitsFrom))
 	}
+	for _, d := range p.Derived {
+		fmt.Fprintf(w, "  derived     %s\n", d)
+	}
 	if p.NativeRes[0] > 0 {
 		fmt.Fprintf(w, "  resolution  native %.4g x %.4g m", p.NativeRes[0], p.NativeRes[1])
 		if p.ProcRes > 0 {

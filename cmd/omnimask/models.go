@@ -40,7 +40,11 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "  %s %s — %s\n", m.Name, m.Version, m.Description)
 		fmt.Fprintf(stdout, "  bands       %s\n", strings.Join(m.Bands, ", "))
 		fmt.Fprintf(stdout, "  resolution  %g m (supported %g-%g m)\n", m.ResolutionM, m.MinResolution, m.MaxResolution)
-		fmt.Fprintf(stdout, "  input       %s normalisation, patch %d, overlap %d, multiple of %d\n", m.Normalization.Kind, m.PatchSize, m.Overlap, m.Multiple())
+		norm := m.Normalization.Kind
+		if m.HasDerived() && norm != models.None {
+			norm += " (derived inputs: none)"
+		}
+		fmt.Fprintf(stdout, "  input       %s normalisation, patch %d, overlap %d, multiple of %d\n", norm, m.PatchSize, m.Overlap, m.Multiple())
 		var cls []string
 		for _, c := range m.Classes {
 			cls = append(cls, fmt.Sprintf("%d %s", c.ID, c.Name))
