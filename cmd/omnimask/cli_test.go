@@ -138,6 +138,11 @@ func TestCLI(t *testing.T) {
 		{name: "info", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--model", pointwise} },
 			stdout: []string{"{scene}", "GTiff, 96x80 pixels, 3 bands", "1  red", "inputs      red, green, nir",
 				"resolution  native 10 x 10 m", "tiling      patch 64, overlap 16"}},
+		{name: "info-derived", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--model", "ndwi-water"} },
+			stdout: []string{"model       ndwi-water 1.0.0 (bands nd(green,nir))", "inputs      green, nir",
+				"derived     nd(green,nir) = (green - nir) / (green + nir), not normalised"}},
+		{name: "models-water", args: func(d *cliDirs) []string { return []string{"models", "ndwi-water", "mndwi-water"} },
+			stdout: []string{"bands       nd(green,nir)", "bands       nd(green,swir1)", "0 land, 1 water (logits)"}},
 		{name: "info-two-scenes-one-bad", args: func(d *cliDirs) []string { return []string{"info", d.scene, d.bad, "--model", pointwise} },
 			code: exitFailed, stdout: []string{"96x80 pixels"}, stderr: []string{"not a raster", "1 of 2 scenes failed"}},
 		{name: "info-stack", args: func(d *cliDirs) []string {

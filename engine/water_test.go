@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/preprocess"
+	"github.com/omnimask/omnimask/raster"
+)
+
+// waterThresholds are the thresholds gen_index_models.py baked into the
+// built-in index models (models/train/water_thresholds.json).
+var waterThresholds = map[string]float32{"ndwi-water": 0.06, "mndwi-water": 0.13}
+
+// TestIndexWaterModels: the built-in index models, through ONNX Runtime and
+// the whole pipeline, call a pixel water exactly where its index exceeds
+// the model's threshold, on a DN-scaled and a reflectance-scaled copy of
+// the same scene (the index is invariant to a common gain), with the
+// pixel whose two bands sum to 0 left nodata.
+func TestIndexWaterModels(t *testing.T) {
+	for model, thr := range waterThresholds {
+		t.Run(model, func(t *testing.T) {
+			e := newEngine(t, Options{Models: []string{model}, Threads: 1})
+			const W, H = 150, 140
+			sc := raster.NewFloat32(3, image.Rect(0, 0, W, H))
+			for y := range H {
+				for x := range W {
+					sc.Set(0, x, y, float32(200+((x*31+y*17)%3000)))
+					sc.Set(1, x, y, float32(200+((x*13+y*29)%3000)))
+					sc.Set(2, x, y, float32(200+((x*7+y*11)%3000)))
+				}
+			}
+			sc.Set(0, 3, 4, 0)
+			sc.Set(1, 3, 4, 0)
+			sc.Set(2, 3, 4, 0)
+			want := make([]float32, W*H)
+			other := sc.Pix[W*H : 2*W*H] // nir for ndwi, swir1 for mndwi
+			preprocess.NormDiff(want, sc.Pix[:W*H], other, nil)
+			names := []string{"green", "nir", "swir1"}
+			if model == "mndwi-water" {
+				names = []string{"green", "swir1", "nir"}
+			}
+			for _, gain := range []float32{1, 1e-4} {
+				s := sc.Clone()
+				for i := range s.Pix {
+					s.Pix[i] *= gain
+				}
+				res, err := e.Predict(context.Background(), &Scene{Bands: s, Names: names, NoData: raster.NoDataValue(0)}, Request{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wrong := 0
+				for i, v := range want {
+					got := res.Mask.Pix[i]
+					switch {
+					case v != v:
+						if got != 255 {
+							t.Errorf("pixel %d with no index is class %d, want nodata", i, got)
+						}
+					case math.Abs(float64(v-thr)) < 1e-4: // too close to call in float32
+					case (v > thr) != (got == 1) || got > 1:
+						wrong++
+					}
+				}
+				if wrong > 0 {
+					t.Errorf("gain %g: %d pixels disagree with index > %g", gain, wrong, thr)
+				}
+				if res.ClassCounts[1] == 0 || res.ClassCounts[0] == 0 || res.ClassCounts[255] != 1 {
+					t.Errorf("gain %g: class counts land %d water %d nodata %d", gain, res.ClassCounts[0], res.ClassCounts[1], res.ClassCounts[255])
+				}
+			}
+		})
+	}
+}
+
+// TestWaterSceneIoU scores the index models on the held-out (right) half of
+// the labelled Sentinel-2 water scene in ../shared, against the numbers of
+// models/WATER.md (skips without the data).
+func TestWaterSceneIoU(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "data", "water", "s2-surface-water")
+	img, lbl := filepath.Join(dir, "S2A_20190817_image.tif"), filepath.Join(dir, "S2A_20190817_label.tif")
+	if _, err := os.Stat(img); err != nil {
+		t.Skipf("no water scene: %v", err)
+	}
+	gdalio.Register()
+	ls, err := gdalio.Open(lbl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr := raster.NewFloat32(1, image.Rectangle{Max: ls.Size})
+	if err = ls.Select([]int{0}); err == nil {
+		err = ls.Read(lr)
+	}
+	ls.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := lr.Pix
+	for _, c := range []struct {
+		model, bands string
+		right        float64
+	}{{"ndwi-water", "", 0.7033}, {"mndwi-water", "green=B03,swir1=B11", 0.7519}} {
+		e := newEngine(t, Options{Models: []string{c.model}, Threads: 1})
+		res, err := e.PredictFile(context.Background(), []string{img}, Request{Bands: c.bands})
+		if err != nil {
+			t.Fatal(err)
+		}
+		W := res.Mask.Rect.Dx()
+		var inter, union int
+		for y := 0; y < res.Mask.Rect.Dy(); y++ {
+			for x := W / 2; x < W; x++ {
+				p, r := res.Mask.Pix[y*res.Mask.Stride+x], ref[y*W+x]
+				if p == 255 {
+					continue
+				}
+				if p == 1 && r == 1 {
+					inter++
+				}
+				if p == 1 || r == 1 {
+					union++
+				}
+			}
+		}
+		iou := float64(inter) / float64(union)
+		t.Logf("%s: water IoU on the right half %.4f", c.model, iou)
+		if math.Abs(iou-c.right) > 0.0005 {
+			t.Errorf("%s: right-half IoU %.4f, model card says %.4f", c.model, iou, c.right)
+		}
+	}
+}
