@@ -14,6 +14,7 @@ import (
 	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/sensor"
 )
 
 // vecFloat is a number or "NaN"/"Inf"/"-Inf" (gen_nd_vectors.py).
@@ -202,5 +203,40 @@ func TestEnsemblePlainAndDerived(t *testing.T) {
 	}
 	if res.ClassCounts[255] != 1 {
 		t.Errorf("%d nodata pixels, want 1", res.ClassCounts[255])
+	}
+}
+
+// TestDerivedUnits: with the scene's units known (Sentinel-2 baseline 04.00:
+// reflectance = DN x 0.0001 - 0.1), the index is computed from reflectance,
+// so the +1000 offset of the DNs does not bias it.
+func TestDerivedUnits(t *testing.T) {
+	m := testManifest(t, "nd", map[string]any{"bands": []string{"nd(green,nir)"}})
+	lay, err := newLayout([]*models.Manifest{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refl := [][2]float32{{0.06, 0.03}, {0.1, 0.3}, {0.05, 0.05}}
+	in := raster.NewFloat32(2, image.Rect(0, 0, len(refl), 1))
+	for i, r := range refl {
+		in.Pix[i], in.Pix[len(refl)+i] = r[0]*10000+1000, r[1]*10000+1000
+	}
+	s2 := sensor.Units{Scale: 1e-4, Offset: -0.1}
+	for _, c := range []struct {
+		units []sensor.Units
+		want  []float64
+	}{
+		{nil, []float64{(1600. - 1300) / 2900, (2000. - 4000) / 6000, 0}},
+		{[]sensor.Units{s2, s2}, []float64{1. / 3, -0.5, 0}},
+	} {
+		dst := raster.NewFloat32(1, in.Rect)
+		ds := &derivedSource{src: &memSource{in, []int{0, 1}}, l: lay, p: &Plan{NoData: raster.NoDataValue(0), Units: c.units}}
+		if err := ds.Read(dst); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range c.want {
+			if math.Abs(float64(dst.Pix[i])-w) > 1e-5 {
+				t.Errorf("units %v: pixel %d index %v, want %v", c.units, i, dst.Pix[i], w)
+			}
+		}
 	}
 }
