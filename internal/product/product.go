@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,9 @@ type Files struct {
 	// named is the preset whose band names Spec uses; once the rasters are
 	// open, Spec names the bands as the scene spells them (B4 or B04).
 	named *sensor.Preset
+	// s2named: the bands of a Sentinel-2 product's sub-datasets are chosen
+	// by the names GDAL gives them, once they are open.
+	s2named bool
 	// unitsOf returns the reflectance units of a band (its file and name)
 	// from the product's metadata; nil when there are none.
 	unitsOf func(file, name string) (sensor.Units, bool)
@@ -110,6 +114,14 @@ func Open(paths []string, o Options) (*Product, error) {
 		}
 		pr.Bands = append(pr.Bands, band)
 	}
+	if f.s2named {
+		spec, err := s2Spec(o.Want, names)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: %w", f.Paths[0], err)
+		}
+		pr.Spec = spec
+	}
 	if f.named != nil {
 		if spec, err := f.named.SpecFor(o.Want, names); err == nil {
 			pr.Spec = spec
@@ -160,7 +172,7 @@ func Resolve(paths []string, o Options) (*Files, error) {
 		case strings.HasSuffix(base, "_MTL.TXT"):
 			return resolveFolder(filepath.Dir(p), preset, want, in)
 		case strings.HasPrefix(base, "MTD_MSIL") && strings.HasSuffix(base, ".XML"):
-			return resolveSafe(p, in)
+			return resolveSafe(p, want, in)
 		case statErr == nil && !strings.HasSuffix(base, ".TIF") && !strings.HasSuffix(base, ".TIFF"):
 			if subs, err := gdalio.SubDatasets(p); err == nil && len(subs) > 0 {
 				return resolveSubDatasets(p, subs, preset, want, in)
@@ -213,7 +225,7 @@ func resolveFolder(dir string, preset *sensor.Preset, want []string, in *Files) 
 		up := strings.ToUpper(name)
 		switch {
 		case strings.HasPrefix(up, "MTD_MSIL") && strings.HasSuffix(up, ".XML"):
-			return resolveSafe(filepath.Join(dir, name), in)
+			return resolveSafe(filepath.Join(dir, name), want, in)
 		case strings.HasSuffix(up, "_MTL.TXT") && mtl == nil:
 			text, err := regfile.Read(filepath.Join(dir, name), regfile.MetadataLimit)
 			if err != nil {
@@ -323,34 +335,91 @@ func landsatUnits(in *Files, mtl map[string]string, mtlName string, p sensor.Pre
 	}
 }
 
-// resolveSafe opens a Sentinel-2 product through GDAL's SENTINEL2 driver and
-// picks its 10 m sub-dataset (bands B4, B3, B2, B8).
-func resolveSafe(mtd string, in *Files) (*Files, error) {
+// resolveSafe opens a Sentinel-2 product through GDAL's SENTINEL2 driver:
+// its 10 m sub-dataset (B4, B3, B2, B8), and the 20 m (B5-B7, B8A, B11,
+// B12) and 60 m (B1, B9, B10) ones when the model wants bands from them;
+// stacked, they are resampled onto the 10 m grid. The bands are chosen by
+// the names the driver gives them ("B4, central wavelength 665 nm") once
+// opened, and their reflectance units come from the product metadata.
+func resolveSafe(mtd string, want []string, in *Files) (*Files, error) {
 	subs, err := gdalio.SubDatasets(mtd)
 	if err != nil {
 		return nil, err
 	}
+	byRes := map[string]string{}
 	for _, s := range subs {
-		if strings.Contains(s, ":10m:") {
-			in.Paths, in.Sensor = []string{s}, "sentinel2"
-			if in.Spec == "" {
-				in.Spec = "red=1,green=2,nir=4"
+		for _, r := range []string{"10m", "20m", "60m"} {
+			if strings.Contains(s, ":"+r+":") && byRes[r] == "" {
+				byRes[r] = s
 			}
-			if text, err := regfile.Read(mtd, regfile.MetadataLimit); err == nil {
-				if units, err := sensor.Sentinel2Reflectance(string(text)); err == nil {
-					in.UnitsFrom = filepath.Base(mtd) + ": QUANTIFICATION_VALUE and ADD_OFFSET"
-					in.unitsOf = func(_, name string) (sensor.Units, bool) {
-						u, ok := units[sensor.Sentinel2BandName(name)]
-						return u, ok
-					}
-				} else {
-					in.Notes = append(in.Notes, fmt.Sprintf("%s: reflectance units unknown: %v", filepath.Base(mtd), err))
-				}
-			}
-			return in, nil
 		}
 	}
-	return nil, &SubDatasetError{Path: mtd, SubDatasets: subs, Err: fmt.Errorf("%s: no 10 m sub-dataset in this Sentinel-2 product", mtd)}
+	if byRes["10m"] == "" {
+		return nil, &SubDatasetError{Path: mtd, SubDatasets: subs, Err: fmt.Errorf("%s: no 10 m sub-dataset in this Sentinel-2 product", mtd)}
+	}
+	s2, _ := sensor.Lookup("sentinel2")
+	paths := []string{byRes["10m"]}
+	for _, r := range []string{"20m", "60m"} {
+		needed := false
+		for _, w := range want {
+			if b, ok := s2.Role(w); ok && s2Resolution(b.Name) == r {
+				needed = true
+			}
+		}
+		if needed {
+			if byRes[r] == "" {
+				return nil, &SubDatasetError{Path: mtd, SubDatasets: subs, Err: fmt.Errorf("%s: no %s sub-dataset for the bands %s", mtd, r, strings.Join(want, ", "))}
+			}
+			paths = append(paths, byRes[r])
+		}
+	}
+	in.Paths, in.Sensor = paths, "sentinel2"
+	if in.Spec == "" {
+		in.s2named = true
+	}
+	if text, err := regfile.Read(mtd, regfile.MetadataLimit); err == nil {
+		if units, err := sensor.Sentinel2Reflectance(string(text)); err == nil {
+			in.UnitsFrom = filepath.Base(mtd) + ": QUANTIFICATION_VALUE and ADD_OFFSET"
+			in.unitsOf = func(_, name string) (sensor.Units, bool) {
+				u, ok := units[sensor.Sentinel2BandName(name)]
+				return u, ok
+			}
+		} else {
+			in.Notes = append(in.Notes, fmt.Sprintf("%s: reflectance units unknown: %v", filepath.Base(mtd), err))
+		}
+	}
+	return in, nil
+}
+
+// s2Resolution is the sub-dataset of GDAL's SENTINEL2 driver holding a
+// Sentinel-2 band (B01…B12, B8A) at its native resolution.
+func s2Resolution(band string) string {
+	switch band {
+	case "B02", "B03", "B04", "B08":
+		return "10m"
+	case "B01", "B09", "B10":
+		return "60m"
+	}
+	return "20m"
+}
+
+// s2Spec chooses the model's bands in a stack of Sentinel-2 sub-datasets by
+// the names GDAL gives them, taking the first (finest) band of each name.
+func s2Spec(want, names []string) (string, error) {
+	s2, _ := sensor.Lookup("sentinel2")
+	var parts []string
+	for _, w := range want {
+		b, ok := s2.Role(w)
+		if !ok {
+			return "", fmt.Errorf("sensor: sentinel2 has no %s band (it has %s)", w, strings.Join(s2.Roles(), ", "))
+		}
+		j := slices.IndexFunc(names, func(n string) bool { return sensor.Sentinel2BandName(n) == b.Name })
+		if j < 0 {
+			return "", fmt.Errorf("no band %s (%s) among the product's bands", b.Name, w)
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", w, j+1))
+	}
+	return strings.Join(parts, ","), nil
 }
 
 // resolveSubDatasets picks the preset's sub-datasets from a container.
