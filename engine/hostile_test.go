@@ -34,7 +34,9 @@ package engine
 //	resolution coarser than the model's range          WARN   processed at native resolution, "expect lower accuracy"
 //	resolution finer than the model's range            WARN   processed at the model's finest resolution, upsampled back
 //	rotated / sheared geotransform                     WARN   the mask keeps the geotransform exactly
-//	band names do not match, counts do                 WARN   bands taken in order (with a warning)
+//	band names do not match, counts do                 error  strict by default (InputError "Bands")
+//	  … with Request.BandsByPosition                   WARN   bands taken in order
+//	bands without names, counts match                  WARN   bands taken in order
 //	not georeferenced (model has a range)              error  "not georeferenced … give the resolution" (InputError, Field Resolution)
 //	geographic CRS near a pole (degenerate pixel)      error  "unusable pixel size … give the resolution"; with it: ok
 //	latitude beyond ±90°                               error  as not georeferenced
@@ -168,7 +170,9 @@ func TestHostileInMemoryScenes(t *testing.T) {
 		},
 			warn: "rotated"},
 		{name: "band names do not match", scene: func() *Scene { sc := synthScene(64, 64, 1); sc.Names = []string{"a", "b", "c"}; return sc },
-			warn: "no matching names"},
+			want: "Request.BandsByPosition"},
+		{name: "band names do not match, by position", scene: func() *Scene { sc := synthScene(64, 64, 1); sc.Names = []string{"a", "b", "c"}; return sc },
+			req: Request{BandsByPosition: true}, warn: "no matching names"},
 		{name: "no names at all", scene: func() *Scene { sc := synthScene(64, 64, 1); sc.Names = nil; return sc },
 			warn: "no matching names"},
 		{name: "resolution NaN", scene: func() *Scene { return synthScene(64, 64, 1) }, req: Request{Resolution: math.NaN()}, want: "positive"},

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"image"
 	"math"
 
@@ -77,6 +78,12 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	idx, note, err := preprocess.ResolveBands(refs, lay.sources, s.names)
 	if err != nil {
 		return nil, &InputError{"Bands", fmt.Errorf("%s: %w", s.name, err)}
+	}
+	if note != "" && !req.BandsByPosition && named(s.names) {
+		// Names that do not match the model's are not taken by position
+		// unless the caller says so.
+		return nil, &InputError{"Bands", fmt.Errorf("%s: no band named %s among %d bands %s; choose them with a band spec, or take them in order (Request.BandsByPosition)",
+			s.name, strings.Join(m.Bands, ", "), len(s.names), preprocess.QuoteBands(s.names))}
 	}
 	if note != "" {
 		p.Notes = append(p.Notes, note)
@@ -193,4 +200,14 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	}
 	p.Patches = p.grid.Len()
 	return p, nil
+}
+
+// named reports whether any band has a name.
+func named(names []string) bool {
+	for _, n := range names {
+		if n != "" {
+			return true
+		}
+	}
+	return false
 }

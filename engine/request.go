@@ -26,6 +26,13 @@ type Request struct {
 	// Bands chooses the source bands for the model's inputs (see
 	// preprocess.ParseBands); empty matches band names.
 	Bands string
+	// BandsByPosition takes a scene's bands in order as the model's when
+	// their names do not match the model's and the counts agree (with a
+	// warning). Without it such a scene is refused (strict: an
+	// *InputError for Field "Bands"), so that bands named, say, blue,
+	// swir, tir are never read as red, green, nir by accident. Bands
+	// without any name are taken in order either way (with a warning).
+	BandsByPosition bool
 	// Sensor names a preset (see package sensor) that says where the red,
 	// green and nir bands are; empty or "auto" detects it from metadata and
 	// file names.

@@ -46,11 +46,12 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 		}
 		r.progress.send(Progress{Done: done, Total: total})
 	}
-	if err := ctx.Err(); err != nil {
+	if ctx.Err() != nil {
 		// The stages before this one stop early when the run is
 		// cancelled, so unfinished rows are expected: report the
-		// cancellation, not a planning bug.
-		return err
+		// cancellation (its cause, as the other stages do), not a
+		// planning bug.
+		return context.Cause(ctx)
 	}
 	return rows.flush()
 }

@@ -189,7 +189,7 @@ func (sc *scorer) scene(ctx context.Context, root string, s Scene, steps []Step,
 	for i, p := range s.Image {
 		paths[i] = resolve(root, p)
 	}
-	base := engine.Request{Bands: s.Bands, Resolution: s.Resolution, Scale: s.Scale, Offset: s.Offset}
+	base := engine.Request{Bands: s.Bands, BandsByPosition: true, Resolution: s.Resolution, Scale: s.Scale, Offset: s.Offset}
 	results := make([]SceneResult, len(steps))
 	for i := range steps {
 		results[i] = SceneResult{Scene: s.Name, Sensor: s.Sensor, Step: i}

@@ -226,3 +226,7 @@ func exampleSpec(want []string, found []int, n int) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// QuoteBands lists band names as messages show them: "[1:red 2:(unnamed)…]",
+// escaped, at most 12 and a count of the rest.
+func QuoteBands(names []string) string { return quoteList(names) }

@@ -148,7 +148,7 @@ func (f *requestFlags) request(set map[string]bool) engine.Request {
 	if set["overlap"] && overlap == 0 {
 		overlap = -1
 	}
-	return engine.Request{Sensor: f.sensor, Bands: f.bands, NoData: f.nodata.v, Resolution: f.resolution,
+	return engine.Request{Sensor: f.sensor, Bands: f.bands, BandsByPosition: true, NoData: f.nodata.v, Resolution: f.resolution,
 		ProcessingResolution: f.procRes, NoResample: f.noResample, PatchSize: f.patch,
 		Overlap: overlap, Blend: f.blend.Window, Scale: f.scale.v, Offset: f.offset.v}
 }
