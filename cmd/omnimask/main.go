@@ -6,6 +6,7 @@
 //	omnimask predict SCENE... [flags]   write a georeferenced mask per scene
 //	omnimask info SCENE... [flags]      show bands, resolutions and the tiling plan
 //	omnimask eval RUNFILE [flags]       score a model against reference masks
+//	omnimask serve [flags]              HTTP service on the library
 //	omnimask models                     list the built-in models
 //	omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
 //	omnimask version                    print versions
@@ -94,6 +95,7 @@ Usage:
   omnimask predict SCENE... [flags]   write a georeferenced mask per scene
   omnimask info SCENE... [flags]      show bands, resolutions and what predict would do
   omnimask eval RUNFILE [flags]       score a model against reference masks
+  omnimask serve [flags]              HTTP service: POST /v1/predict, GET /v1/models, /healthz, /metrics
   omnimask models                     list the built-in models
   omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
   omnimask version                    print omnimask, GDAL and ONNX Runtime versions
@@ -120,6 +122,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = runInfo(ctx, rest, stdout, stderr)
 	case "eval":
 		err = runEval(ctx, rest, stdout, stderr)
+	case "serve":
+		err = runServe(ctx, rest, stdout, stderr)
 	case "models":
 		err = runModels(ctx, rest, stdout, stderr)
 	case "version", "--version":
