@@ -104,3 +104,32 @@ func TestLandsatMTLUnits(t *testing.T) {
 		t.Fatalf("units %+v from %q", p.Units, p.UnitsFrom)
 	}
 }
+
+// DL-L8S2-UV (make dl-l8s2-uv) on the Landsat 8 Level-1 product of
+// ../shared/data: six bands found by role, reflectance from the MTL, one
+// sigmoid channel; no sidecar, no --scale. Skips without either.
+func TestDLL8S2UVOnLandsatL1(t *testing.T) {
+	model := filepath.Join("..", "out", "models", "dl-l8s2-uv-rgbiswir.onnx")
+	dir := filepath.Join("..", "..", "shared", "data", "scenes", "landsat8-l1t")
+	for _, p := range []string{model, dir} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("needs %s (make dl-l8s2-uv, ../shared/data)", p)
+		}
+	}
+	e := newEngine(t, Options{Models: []string{model}})
+	res, err := e.PredictFile(context.Background(), []string{dir}, Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Plan.Units) != 6 || !strings.Contains(res.Plan.UnitsFrom, "_MTL.txt") {
+		t.Fatalf("units %v from %q", res.Plan.Units, res.Plan.UnitsFrom)
+	}
+	n := float64(res.Plan.Size.X * res.Plan.Size.Y)
+	cloud := float64(res.ClassCounts[1]) / n
+	// The product's own BQA marks 6 % high-confidence cloud; raw DN fed as
+	// reflectance (--scale 1) gives 54 % "cloud".
+	if cloud < 0.005 || cloud > 0.2 {
+		t.Fatalf("cloud fraction %.3f", cloud)
+	}
+	t.Logf("cloud %.1f %%", 100*cloud)
+}
