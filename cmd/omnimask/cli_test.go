@@ -249,6 +249,10 @@ func TestCLI(t *testing.T) {
 		}, stdout: []string{"at 10 m"}, stderr: []string{"level=WARN", "finer than the model's supported 10-60 m"}},
 
 		// --- usage errors ---
+		{name: "predict-scale-not-a-number", args: func(d *cliDirs) []string { return append(predictArgs(d), "--scale", "1e-4,x") }, code: exitUsage,
+			stderr: []string{`invalid value "1e-4,x" for flag -scale: not a finite number: "x"`}},
+		{name: "predict-scale-ignored-by-any-units-model", args: func(d *cliDirs) []string { return append(predictArgs(d), "--scale", "0.0001") },
+			stderr: []string{"takes values in any units: --scale/--offset ignored"}},
 		{name: "predict-no-scene", args: func(d *cliDirs) []string { return []string{"predict", "--model", pointwise} }, code: exitUsage,
 			stderr: []string{"no scene given", "Usage: omnimask predict"}},
 		{name: "blend-nope", args: func(d *cliDirs) []string { return predictArgs(d, "--blend", "nope") }, code: exitUsage,
