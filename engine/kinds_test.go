@@ -19,6 +19,7 @@ import (
 // manifest: the embedded one with edit applied.
 func copyModel(t *testing.T, name string, edit func(m *models.Manifest)) string {
 	t.Helper()
+	requireORT(t) // LoadManifest checks the manifest against the graph through ORT
 	m, err := LoadManifest(testModel(name), "")
 	if err != nil {
 		t.Fatal(err)
