@@ -78,10 +78,14 @@ func main() {
 			log.Fatal(err)
 		}
 		post(m, body) // warm up
+		fmt.Printf("| %d² | (one request's estimate: %d MiB) | | | | |\n", s, metric(m, "omnimask_memory_budget_peak_bytes")>>20)
 		for _, c := range ints(*clients) {
 			lat, wall := load(m, body, c, *n)
 			slices.Sort(lat)
 			fmt.Printf("| %d² | %d | %.2f s | %.2f s | %.2f | %d MiB |\n", s, c, q(lat, 0.5), q(lat, 0.95), float64(len(lat))/wall.Seconds(), hwm(srv.Process.Pid)>>10)
+		}
+		if *loops == 0 {
+			continue
 		}
 		t0 := time.Now()
 		for i := 0; i < *loops; i++ {
@@ -92,7 +96,25 @@ func main() {
 		}
 		fmt.Printf("| %d² | predict loop | %.2f s each | | %.2f | |\n", s, time.Since(t0).Seconds()/float64(*loops), float64(*loops)/time.Since(t0).Seconds())
 	}
-	fmt.Printf("\nserver peak RSS %d MiB with a budget of %d MiB\n", hwm(srv.Process.Pid)>>10, *budget)
+	fmt.Printf("\nserver peak RSS %d MiB with a budget of %d MiB (estimated working memory admitted at once: peak %d MiB)\n",
+		hwm(srv.Process.Pid)>>10, *budget, metric(m, "omnimask_memory_budget_peak_bytes")>>20)
+}
+
+// metric reads a gauge from the server's /metrics.
+func metric(url, name string) int64 {
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func load(url string, body []byte, clients, n int) ([]float64, time.Duration) {
