@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,25 +49,60 @@ func (e *Engine) PredictBytes(ctx context.Context, data []byte, req Request) (*R
 }
 
 // PredictReader reads a GeoTIFF from r to its end (the caller bounds its
-// size, e.g. with http.MaxBytesReader) and predicts it as PredictBytes.
+// size, e.g. with http.MaxBytesReader) straight into GDAL's in-memory file
+// system, and predicts it as PredictBytes.
 func (e *Engine) PredictReader(ctx context.Context, r io.Reader, req Request) (*Result, error) {
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(r); err != nil {
+	head := make([]byte, 4)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, liberr.Mark(fmt.Errorf("engine: reading the scene: %w", err), ErrInvalidInput)
 	}
-	return e.PredictBytes(ctx, b.Bytes(), req)
+	if !isTIFF(head[:n]) {
+		return nil, liberr.Mark(fmt.Errorf("engine: not a TIFF file (only GeoTIFF is read from a stream)"), ErrUnsupported)
+	}
+	path := gdalio.MemDir() + "/scene.tif"
+	w, err := gdalio.CreateMem(path)
+	if err != nil {
+		return nil, liberr.Mark(err, ErrInternal)
+	}
+	defer gdalio.RemoveMem(path)
+	_, err = w.Write(head)
+	if err == nil {
+		_, err = io.Copy(w, r)
+	}
+	if cerr := w.Close(); err == nil && cerr != nil {
+		return nil, liberr.Mark(cerr, ErrInternal)
+	}
+	if err != nil {
+		return nil, liberr.Mark(fmt.Errorf("engine: reading the scene: %w", err), ErrInvalidInput)
+	}
+	return e.PredictFile(ctx, []string{path}, req)
 }
 
 // WriteTo writes the mask as the cloud-optimised GeoTIFF Request.Output
 // would have produced (same bytes), built in GDAL's in-memory file system.
 // A result written to a file (Request.Output) copies that file.
 func (r *Result) WriteTo(w io.Writer) (int64, error) {
-	data, err := r.GeoTIFF()
-	if err != nil {
+	switch {
+	case r.Mask == nil && r.Output == "":
+		return 0, errors.New("engine: the result holds no mask")
+	case r.Mask == nil && !gdalio.IsMem(r.Output):
+		f, err := os.Open(r.Output)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		return io.Copy(w, f)
+	case r.Mask == nil:
+		return gdalio.CopyMem(w, r.Output)
+	}
+	path := gdalio.MemDir() + "/mask.tif"
+	defer gdalio.RemoveMem(path)
+	defer gdalio.RemoveMem(path + ".aux.xml")
+	if err := r.WriteGeoTIFF(path); err != nil {
 		return 0, err
 	}
-	n, err := w.Write(data)
-	return int64(n), err
+	return gdalio.CopyMem(w, path)
 }
 
 // GeoTIFF returns the mask as the bytes of the cloud-optimised GeoTIFF

@@ -20,12 +20,17 @@ func TestBytesInBytesOut(t *testing.T) {
 	scene := writeSynth(t, filepath.Join(dir, "scene.tif"), synth.Options{Width: 700, Height: 300, Seed: 7, Bands: []string{"red", "green", "nir"}})
 	want := filepath.Join(dir, "mask.tif")
 	ctx := context.Background()
-	if _, err := e.PredictFile(ctx, []string{scene}, Request{Output: want}); err != nil {
+	fileRes, err := e.PredictFile(ctx, []string{scene}, Request{Output: want})
+	if err != nil {
 		t.Fatal(err)
 	}
 	wantBytes, err := os.ReadFile(want)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var copied bytes.Buffer
+	if n, err := fileRes.WriteTo(&copied); err != nil || n != int64(len(wantBytes)) || !bytes.Equal(copied.Bytes(), wantBytes) {
+		t.Errorf("WriteTo of a result written to a file: %d bytes, %v", n, err)
 	}
 	data, err := os.ReadFile(scene)
 	if err != nil {

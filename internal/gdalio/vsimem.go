@@ -22,11 +22,14 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/airbusgeo/godal"
 )
 
 // GDAL's in-memory file system (/vsimem/): files that never touch the disk,
@@ -119,4 +122,68 @@ func writeFile(path string, data []byte) error {
 		return os.WriteFile(path, data, 0o644)
 	}
 	return WriteMem(path, data)
+}
+
+// MemWriter writes an in-memory file as its bytes come, without a copy in
+// Go's memory.
+type MemWriter struct {
+	Path string
+	f    *C.VSILFILE
+}
+
+// CreateMem creates (or truncates) the in-memory file path for writing.
+func CreateMem(path string) (*MemWriter, error) {
+	if !IsMem(path) {
+		return nil, fmt.Errorf("%s: not a /vsimem/ path", path)
+	}
+	Register()
+	cpath, mode := C.CString(path), C.CString("wb")
+	defer C.free(unsafe.Pointer(cpath))
+	defer C.free(unsafe.Pointer(mode))
+	f := C.VSIFOpenL(cpath, mode)
+	if f == nil {
+		return nil, fmt.Errorf("%s: cannot create the in-memory file", path)
+	}
+	return &MemWriter{Path: path, f: f}, nil
+}
+
+func (w *MemWriter) Write(p []byte) (int, error) {
+	if w.f == nil {
+		return 0, fmt.Errorf("%s: write after close", w.Path)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n := int(C.VSIFWriteL(unsafe.Pointer(&p[0]), 1, C.size_t(len(p)), w.f))
+	if n != len(p) {
+		return n, fmt.Errorf("%s: out of memory after %d bytes", w.Path, n)
+	}
+	return n, nil
+}
+
+// Close finishes the file (which stays until RemoveMem).
+func (w *MemWriter) Close() error {
+	if w.f == nil {
+		return nil
+	}
+	f := w.f
+	w.f = nil
+	if C.VSIFCloseL(f) != 0 {
+		return fmt.Errorf("%s: cannot close the in-memory file", w.Path)
+	}
+	return nil
+}
+
+// CopyMem writes the in-memory file path to w, without a copy in Go's
+// memory.
+func CopyMem(w io.Writer, path string) (int64, error) {
+	if !IsMem(path) {
+		return 0, fmt.Errorf("%s: not a /vsimem/ path", path)
+	}
+	f, err := godal.VSIOpen(path)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, fs.ErrNotExist)
+	}
+	defer f.Close()
+	return io.Copy(w, f)
 }
