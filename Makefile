@@ -15,6 +15,7 @@ deps:
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/omnimask
+	$(GO) build -o $(BIN)-batch ./cmd/omnimask-batch
 
 # The main job on the embedded default model: a synthetic scene (always) and
 # real scenes from $(SHARED) when present.

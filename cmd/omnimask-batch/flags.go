@@ -1,0 +1,252 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/tiling"
+)
+
+// The flags below mean exactly what they mean in `omnimask predict`
+// (TestFlagsMatchPredict compares them with `omnimask predict -h`).
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// noDataFlag parses a number (or "nan").
+type noDataFlag struct {
+	set bool
+	v   float64
+}
+
+func (n *noDataFlag) String() string {
+	if !n.set {
+		return ""
+	}
+	return strconv.FormatFloat(n.v, 'g', -1, 64)
+}
+
+func (n *noDataFlag) Set(v string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil {
+		return fmt.Errorf("not a number: %q", v)
+	}
+	n.set, n.v = true, f
+	return nil
+}
+
+// blendFlag parses a tiling.Window.
+type blendFlag struct{ tiling.Window }
+
+func (b *blendFlag) String() string { return b.Window.String() }
+func (b *blendFlag) Set(v string) error {
+	w, err := tiling.ParseWindow(v)
+	b.Window = w
+	return err
+}
+
+// Config is everything a worker needs to predict: it travels to the
+// workers inside the DoFn (exported fields are serialised by Beam).
+type Config struct {
+	Models     []string
+	ORTLib     string
+	Threads    int
+	Streams    int
+	BatchSize  int
+	Quiet      bool
+	Verbose    bool
+	Sensor     string
+	Bands      string
+	NoDataSet  bool
+	NoData     float64
+	Resolution float64
+	ProcRes    float64
+	NoResample bool
+	Patch      int
+	Overlap    int
+	Blend      string
+	Confidence string // "", "uint8" or "float32" (canonical)
+	Force      bool
+	Parallel   int // scenes in flight per worker process
+}
+
+// flags are the command line of a batch.
+type flags struct {
+	models    listFlag
+	ortLib    string
+	threads   int
+	streams   int
+	batchSize int
+	quiet     bool
+	verbose   bool
+
+	sensor     string
+	bands      string
+	nodata     noDataFlag
+	resolution float64
+	procRes    float64
+	noResample bool
+	patch      int
+	overlap    int
+	blend      blendFlag
+
+	outDir     string
+	confidence string
+	force      bool
+	parallel   int
+}
+
+func (f *flags) register(fs *flag.FlagSet) {
+	// Engine flags, as in predict.
+	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
+	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
+	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all (default: all cores)")
+	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads (default 2)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call (default 1)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
+	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
+	// Request flags, as in predict.
+	fs.StringVar(&f.sensor, "sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
+	fs.StringVar(&f.bands, "bands", "", "source bands for the model's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
+	fs.Var(&f.nodata, "nodata", "nodata value of the input (default: from the file)")
+	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres, for scenes without georeference")
+	fs.Float64Var(&f.procRes, "processing-resolution", 0, "resolution in metres to run the model at (default: nearest inside the model's range)")
+	fs.BoolVar(&f.noResample, "no-resample", false, "run at native resolution whatever the model's range")
+	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution (default: the model's)")
+	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels (default: the model's; -1 for none)")
+	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
+	// Output flags: --output-dir and --confidence as in predict.
+	fs.StringVar(&f.outDir, "output-dir", "", "folder for the masks (default: beside each scene)")
+	fs.StringVar(&f.confidence, "confidence", "", "also write per-class probabilities: uint8 (0..254 = 0..1, 255 nodata) or float32")
+	// Batch flags.
+	fs.BoolVar(&f.force, "force", false, "recompute every scene, even those whose mask was written with the same model and flags")
+	fs.IntVar(&f.parallel, "parallel", 1, "scenes predicted at once per worker process (the engine already uses all cores for one)")
+}
+
+func (f *flags) config() (Config, error) {
+	c := Config{Models: f.models, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
+		Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.set, NoData: f.nodata.v,
+		Resolution: f.resolution, ProcRes: f.procRes, NoResample: f.noResample, Patch: f.patch, Overlap: f.overlap,
+		Blend: f.blend.Window.String(), Force: f.force, Parallel: f.parallel}
+	switch strings.ToLower(f.confidence) {
+	case "":
+	case "uint8", "u8":
+		c.Confidence = "uint8"
+	case "float32", "f32":
+		c.Confidence = "float32"
+	default:
+		return c, usagef("--confidence %q: want uint8 or float32", f.confidence)
+	}
+	if f.parallel < 1 {
+		return c, usagef("--parallel %d: want at least 1", f.parallel)
+	}
+	return c, nil
+}
+
+func (c Config) options(log *slog.Logger) engine.Options {
+	return engine.Options{Models: c.Models, ORTLibrary: c.ORTLib, Threads: c.Threads,
+		Streams: c.Streams, BatchSize: c.BatchSize, Logger: log}
+}
+
+func (c Config) request() (engine.Request, error) {
+	r := engine.Request{Sensor: c.Sensor, Bands: c.Bands, Resolution: c.Resolution,
+		ProcessingResolution: c.ProcRes, NoResample: c.NoResample, PatchSize: c.Patch, Overlap: c.Overlap}
+	if c.NoDataSet {
+		r.NoData = raster.NoDataValue(c.NoData)
+	}
+	w, err := tiling.ParseWindow(c.Blend)
+	if err != nil {
+		return r, err
+	}
+	r.Blend = w
+	switch c.Confidence {
+	case "uint8":
+		r.Confidence = engine.ConfidenceUint8
+	case "float32":
+		r.Confidence = engine.ConfidenceFloat32
+	}
+	return r, nil
+}
+
+// pixelFlags are the flags that change a mask's pixels (or the files
+// written), canonicalised: they are part of a mask's stored identity.
+// Threads and streams are not (the output is identical for any number,
+// tested in the engine); the batch size is, conservatively.
+func (c Config) pixelFlags() map[string]string {
+	g := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	m := map[string]string{
+		"sensor": c.Sensor, "bands": c.Bands, "resolution": g(c.Resolution),
+		"processing-resolution": g(c.ProcRes), "no-resample": strconv.FormatBool(c.NoResample),
+		"patch-size": strconv.Itoa(c.Patch), "overlap": strconv.Itoa(c.Overlap), "blend": c.Blend,
+		"confidence": c.Confidence, "batch-size": strconv.Itoa(max(c.BatchSize, 1)),
+	}
+	if c.NoDataSet {
+		m["nodata"] = g(c.NoData)
+	}
+	return m
+}
+
+func (c Config) logger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch {
+	case c.Quiet:
+		level = slog.LevelError
+	case c.Verbose:
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// parse parses flags that may come before or after the positional
+// arguments (as predict does), and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// beamFlags adds Beam's pipeline flags (--runner, --endpoint,
+// --environment_type, --environment_config, --project, --region, …),
+// registered by the SDK on the process's flag set, to fs, so they can be
+// given anywhere on the command line. They set the SDK's own variables.
+func beamFlags(fs *flag.FlagSet) []string {
+	var names []string
+	flag.CommandLine.VisitAll(func(f *flag.Flag) {
+		if fs.Lookup(f.Name) == nil && !workerOnly[f.Name] {
+			fs.Var(f.Value, f.Name, f.Usage)
+			names = append(names, f.Name)
+		}
+	})
+	sort.Strings(names)
+	return names
+}
+
+// workerOnly are the SDK's flags for the worker harness, given by the
+// runner's container boot, not by users.
+var workerOnly = map[string]bool{"worker": true, "id": true, "logging_endpoint": true,
+	"control_endpoint": true, "semi_persist_dir": true, "options": true, "status_endpoint": true}

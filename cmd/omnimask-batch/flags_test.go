@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os/exec"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/tiling"
+)
+
+// flagBlocks splits flag.PrintDefaults output into one block per flag.
+func flagBlocks(help string) map[string]string {
+	blocks := map[string]string{}
+	name := ""
+	for _, l := range strings.Split(help, "\n") {
+		if strings.HasPrefix(l, "  -") {
+			name = strings.Fields(l)[0][1:]
+			blocks[name] = l
+			continue
+		}
+		if name != "" && strings.HasPrefix(l, "    \t") {
+			blocks[name] += "\n" + l
+		} else {
+			name = ""
+		}
+	}
+	return blocks
+}
+
+// Predict's flags that omnimask-batch does not take: one output file, a
+// stack of band files as one scene, previews.
+var predictOnly = []string{"o", "stack", "preview"}
+
+// Every predict flag (but predictOnly) exists in omnimask-batch with the
+// same type, meaning and default, as `omnimask predict -h` prints them.
+func TestFlagsMatchPredict(t *testing.T) {
+	var help bytes.Buffer
+	cmd := exec.Command(predictBin(t), "predict", "-h")
+	cmd.Stderr = &help
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("omnimask predict -h: %v", err)
+	}
+	pred := flagBlocks(help.String())
+	if len(pred) < 15 {
+		t.Fatalf("parsed %d flags from predict -h:\n%s", len(pred), help.String())
+	}
+	var own bytes.Buffer
+	fs, _ := newFlagSet(io.Discard)
+	fs.SetOutput(&own)
+	fs.PrintDefaults()
+	mine := flagBlocks(own.String())
+	for name, want := range pred {
+		if slices.Contains(predictOnly, name) {
+			if _, ok := mine[name]; ok {
+				t.Errorf("-%s is listed as predict-only but omnimask-batch has it", name)
+			}
+			continue
+		}
+		if got := mine[name]; got != want {
+			t.Errorf("-%s differs from predict's:\n%s\nwant:\n%s", name, got, want)
+		}
+	}
+}
+
+// The flags map onto the engine's options and request as predict maps
+// them, and the identity holds the pixel-changing ones.
+func TestFlagsConfig(t *testing.T) {
+	fs, f := newFlagSet(io.Discard)
+	pos, err := parse(fs, []string{"a.tif", "--model", "m1.onnx", "--model", "m2.onnx", "--threads", "3", "--streams", "1",
+		"--batch-size", "2", "--sensor", "landsat8", "--bands", "4,3,5", "--nodata", "0", "--resolution", "30",
+		"--processing-resolution", "60", "--no-resample", "--patch-size", "256", "--overlap", "-1", "--blend", "hann",
+		"--confidence", "F32", "b.tif", "--output-dir", "out", "--force", "--parallel", "2"})
+	if err != nil || !reflect.DeepEqual(pos, []string{"a.tif", "b.tif"}) {
+		t.Fatalf("parse: %q, %v", pos, err)
+	}
+	cfg, err := f.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := cfg.options(nil)
+	if !reflect.DeepEqual(opts, engine.Options{Models: []string{"m1.onnx", "m2.onnx"}, Threads: 3, Streams: 1, BatchSize: 2}) {
+		t.Errorf("options %+v", opts)
+	}
+	req, err := cfg.request()
+	want := engine.Request{Sensor: "landsat8", Bands: "4,3,5", NoData: raster.NoDataValue(0), Resolution: 30,
+		ProcessingResolution: 60, NoResample: true, PatchSize: 256, Overlap: -1, Blend: tiling.Hann, Confidence: engine.ConfidenceFloat32}
+	if err != nil || !reflect.DeepEqual(req, want) {
+		t.Errorf("request %+v, %v; want %+v", req, err, want)
+	}
+	if !cfg.Force || cfg.Parallel != 2 || f.outDir != "out" {
+		t.Errorf("batch flags: %+v", cfg)
+	}
+	pf := cfg.pixelFlags()
+	for k, v := range map[string]string{"sensor": "landsat8", "bands": "4,3,5", "nodata": "0", "resolution": "30",
+		"processing-resolution": "60", "no-resample": "true", "patch-size": "256", "overlap": "-1", "blend": "hann",
+		"confidence": "float32", "batch-size": "2"} {
+		if pf[k] != v {
+			t.Errorf("identity flag %s = %q, want %q", k, pf[k], v)
+		}
+	}
+	for _, k := range []string{"threads", "streams", "model", "output-dir", "force", "parallel"} {
+		if _, ok := pf[k]; ok {
+			t.Errorf("%s is in the identity but does not change pixels", k)
+		}
+	}
+
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{}, exitUsage},
+		{[]string{"a.tif", "--confidence", "int16"}, exitUsage},
+		{[]string{"a.tif", "--parallel", "0"}, exitUsage},
+		{[]string{"a.tif", "--blend", "cubic"}, exitUsage},
+		{[]string{"a.tif", "--threads", "x"}, exitUsage},
+		{[]string{"a.tif", "--runner", "direct"}, exitUsage},
+		{[]string{"/nonexistent/*.tif"}, exitUsage},
+		{[]string{"a.tif", "--output-dir", "/nonexistent"}, exitFailed},
+		{[]string{"-h"}, exitOK},
+	} {
+		var stderr bytes.Buffer
+		err := run(t.Context(), c.args, io.Discard, &stderr)
+		if got := exitCode(err); got != c.code {
+			t.Errorf("%q: exit %d (%v), want %d", c.args, got, err, c.code)
+		}
+	}
+}

@@ -1,0 +1,282 @@
+// Command omnimask-batch masks whole archives: it runs `omnimask predict`
+// over many scenes as an Apache Beam pipeline — in-process on Beam's Prism
+// runner by default, or on Flink, Spark or Dataflow with the same command
+// line — and writes a summary of the batch.
+//
+// Usage:
+//
+//	omnimask-batch SCENE... --output-dir DIR [predict flags] [--force] [--runner R] [beam flags]
+//
+// SCENE is a file, folder or GDAL path as in predict, a glob, or @list.txt
+// (one scene path per line). Each worker process owns one engine. A re-run
+// skips scenes whose mask was written with the same model identity and
+// pixel-changing flags (stored in MASK.omnimask.json beside each mask).
+//
+// Exit codes: 0 success, 1 a scene failed (the others are done), 2 bad
+// usage, 130 interrupted.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
+
+	// Runners and the reflection-optimised runtime, as beamx imports them.
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/exec/optimized"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/dataflow"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/flink"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/spark"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
+
+	"github.com/omnimask/omnimask/batch"
+)
+
+func main() {
+	// As in omnimask: the engine's buffers live long; a lower GC target
+	// keeps resident memory close to what is live.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	if slices.Contains(os.Args[1:], "--worker=true") || slices.Contains(os.Args[1:], "--worker") {
+		// Started by a runner's container boot as a Beam worker: the SDK
+		// harness takes over and exits when the runner is done with it.
+		flag.Parse()
+		beam.Init()
+		return
+	}
+	// The SDK and the in-process Prism runner log through slog's default
+	// logger: job service chatter is debug information here.
+	level := slog.LevelWarn
+	if slices.Contains(os.Args[1:], "-v") || slices.Contains(os.Args[1:], "--v") {
+		level = slog.LevelInfo
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError marks errors in the command line itself.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	}
+	return exitFailed
+}
+
+const usageHead = `omnimask-batch — omnimask predict over many scenes, as an Apache Beam pipeline
+
+Usage:
+  omnimask-batch SCENE... [flags]
+
+SCENE: a file, product folder or GDAL path (as in omnimask predict), a glob
+("scenes/*.tif"), or @list.txt (one scene path per line, # comments).
+Masks are named as predict names them; summary.csv and summary.jsonl go into
+--output-dir (the current folder without it). A re-run skips scenes whose
+mask was written with the same models and pixel-changing flags (--force
+recomputes). The pipeline runs in this process on Beam's Prism runner unless
+--runner says otherwise (flink, spark, dataflow, universal, with Beam's
+--endpoint, --environment_type, --environment_config, --project, --region…).
+Exit codes: 0 ok, 1 a scene failed (the others are done), 2 bad usage, 130 interrupted.
+
+Flags:
+`
+
+var initOnce sync.Once
+
+// newFlagSet returns the command's flags: omnimask's own, then Beam's.
+func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
+	own := flag.NewFlagSet("omnimask-batch", flag.ContinueOnError)
+	var f flags
+	f.register(own)
+	fs := flag.NewFlagSet("omnimask-batch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	own.VisitAll(func(fl *flag.Flag) { fs.Var(fl.Value, fl.Name, fl.Usage) })
+	beam := beamFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		own.SetOutput(stderr)
+		own.PrintDefaults()
+		fmt.Fprintf(stderr, "\nBeam pipeline flags, passed to the runner (see Beam's documentation):\n  %s\n", wrap(beam, 76))
+	}
+	return fs, &f
+}
+
+// wrap joins names with spaces into lines of at most width characters.
+func wrap(names []string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, s := range names {
+		if n > 0 && n+1+len(s)+2 > width {
+			b.WriteString("\n  ")
+			n = 0
+		} else if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString("--" + s)
+		n += len(s) + 2
+	}
+	return b.String()
+}
+
+// run is the whole program, testable: it writes to stdout and stderr and
+// returns an error instead of exiting. Beam's flags are the SDK's process-wide
+// variables; run sets them from args.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "omnimask-batch: %v\n", err)
+		}
+	}()
+	*runners.Runner = "" // process-wide; run may be called more than once (tests)
+	fs, f := newFlagSet(stderr)
+	scenes, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(scenes) == 0 {
+		fs.Usage()
+		return usagef("no scene given")
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	if _, err := cfg.request(); err != nil {
+		return usageError{err.Error()}
+	}
+	runner := *runners.Runner
+	if runner == "" {
+		runner = "prism"
+	}
+	if err := checkRunner(runner); err != nil {
+		return err
+	}
+	if f.outDir != "" {
+		if st, err := os.Stat(f.outDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s: output folder does not exist", f.outDir)
+		}
+	}
+	items, err := batch.Plan(scenes, f.outDir)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	sumDir := f.outDir
+	if sumDir == "" {
+		sumDir = "."
+	}
+	if sumDir, err = filepath.Abs(sumDir); err != nil {
+		return err
+	}
+
+	initOnce.Do(beam.Init)
+	log := cfg.logger(stderr)
+	if runner == "prism" {
+		// The workers run in this process: progress and logs go to stderr.
+		var w io.Writer = stderr
+		logSink.Store(&w)
+		defer logSink.Store(nil)
+		prog := newProgress(stderr, log, len(items), cfg.Quiet)
+		tracker.Store(prog)
+		defer func() { tracker.Store(nil); prog.finish() }()
+	} else if *jobopts.WorkerBinary == "" && *jobopts.EnvironmentType != "loopback" && *jobopts.EnvironmentType != "LOOPBACK" {
+		// Workers run this very binary (built with the image's GDAL and
+		// ONNX Runtime); without it the SDK would try to compile one.
+		if exe, err := os.Executable(); err == nil {
+			*jobopts.WorkerBinary = exe
+		}
+	}
+	log.Debug("batch", "scenes", len(items), "runner", runner, "summary", sumDir)
+	p := buildPipeline(items, cfg, sumDir)
+	_, err = beam.Run(ctx, runner, p)
+	if n := closeWorkers(); n > 0 {
+		log.Debug("closed engines the runner left open", "engines", n)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("pipeline (%s): %w", runner, err)
+	}
+	tot, err := readTotal(filepath.Join(sumDir, batch.SummaryJSONL))
+	if err != nil {
+		return err
+	}
+	if !cfg.Quiet {
+		fmt.Fprintf(stdout, "%d scenes: %d predicted, %d skipped, %d failed; summary in %s\n",
+			tot.Scenes, tot.OK, tot.Skipped, tot.Failed, filepath.Join(sumDir, batch.SummaryCSV))
+	}
+	if tot.Failed > 0 {
+		return fmt.Errorf("%d of %d scenes failed (see %s)", tot.Failed, tot.Scenes, filepath.Join(sumDir, batch.SummaryCSV))
+	}
+	return nil
+}
+
+type total struct {
+	Kind                        string
+	Scenes, OK, Skipped, Failed int
+}
+
+// readTotal reads the totals line of summary.jsonl.
+func readTotal(path string) (total, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return total{}, fmt.Errorf("summary: %w", err)
+	}
+	var t total
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
+			return total{}, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if t.Kind != "total" {
+		return total{}, fmt.Errorf("%s: no totals line", path)
+	}
+	return t, nil
+}
