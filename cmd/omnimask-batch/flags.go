@@ -107,7 +107,19 @@ type flags struct {
 }
 
 func (f *flags) register(fs *flag.FlagSet) {
-	// Engine flags, as in predict.
+	f.registerEngine(fs)
+	f.registerRequest(fs)
+	// Output flags: --output-dir and --confidence as in predict.
+	fs.StringVar(&f.outDir, "output-dir", "", "folder for the masks (default: beside each scene)")
+	fs.StringVar(&f.confidence, "confidence", "", "also write per-class probabilities: uint8 (0..254 = 0..1, 255 nodata) or float32")
+	// Batch flags.
+	fs.BoolVar(&f.force, "force", false, "recompute every scene, even those whose mask was written with the same model and flags")
+	fs.IntVar(&f.parallel, "parallel", 1, "scenes predicted at once per worker process (the engine already uses all cores for one)")
+}
+
+// registerEngine adds the flags that configure the engine, as predict and
+// eval have them.
+func (f *flags) registerEngine(fs *flag.FlagSet) {
 	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all (default: all cores)")
@@ -115,7 +127,11 @@ func (f *flags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call (default 1)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
-	// Request flags, as in predict.
+}
+
+// registerRequest adds the flags that configure a prediction, as predict
+// has them.
+func (f *flags) registerRequest(fs *flag.FlagSet) {
 	fs.StringVar(&f.sensor, "sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
 	fs.StringVar(&f.bands, "bands", "", "source bands for the model's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
 	fs.Var(&f.nodata, "nodata", "nodata value of the input (default: from the file)")
@@ -125,12 +141,6 @@ func (f *flags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution (default: the model's)")
 	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels (default: the model's; -1 for none)")
 	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
-	// Output flags: --output-dir and --confidence as in predict.
-	fs.StringVar(&f.outDir, "output-dir", "", "folder for the masks (default: beside each scene)")
-	fs.StringVar(&f.confidence, "confidence", "", "also write per-class probabilities: uint8 (0..254 = 0..1, 255 nodata) or float32")
-	// Batch flags.
-	fs.BoolVar(&f.force, "force", false, "recompute every scene, even those whose mask was written with the same model and flags")
-	fs.IntVar(&f.parallel, "parallel", 1, "scenes predicted at once per worker process (the engine already uses all cores for one)")
 }
 
 func (f *flags) config() (Config, error) {

@@ -25,7 +25,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -36,6 +35,7 @@ import (
 	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 
@@ -57,24 +57,26 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	if slices.Contains(os.Args[1:], "--worker=true") || slices.Contains(os.Args[1:], "--worker") {
+	if workerMode(os.Args[1:]) {
 		// Started by a runner's container boot as a Beam worker: the SDK
 		// harness takes over and exits when the runner is done with it.
 		flag.Parse()
 		beam.Init()
 		return
 	}
-	// The SDK and the in-process Prism runner log through slog's default
-	// logger: job service chatter is debug information here.
-	level := slog.LevelWarn
-	if slices.Contains(os.Args[1:], "-v") || slices.Contains(os.Args[1:], "--v") {
-		level = slog.LevelInfo
-	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err))
+}
+
+// workerMode reports whether a runner's container boot started this
+// binary as a Beam worker (--worker=true).
+func workerMode(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool {
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		return a == "worker" || a == "worker=true"
+	})
 }
 
 // Exit codes.
@@ -110,7 +112,8 @@ func exitCode(err error) int {
 const usageHead = `omnimask-batch — omnimask predict over many scenes, as an Apache Beam pipeline
 
 Usage:
-  omnimask-batch SCENE... [flags]
+  omnimask-batch SCENE... [flags]      omnimask predict over many scenes
+  omnimask-batch eval RUNFILE [flags]  omnimask eval, scenes scored in parallel
 
 SCENE: a file, product folder or GDAL path (as in omnimask predict), a glob
 ("scenes/*.tif"), or @list.txt (one scene path per line, # comments).
@@ -126,6 +129,19 @@ Flags:
 `
 
 var initOnce sync.Once
+
+// beamInit initialises the SDK once. The SDK and the in-process Prism
+// runner log job-service chatter through slog's default logger, which
+// beam.Init sets up: warnings only, unless -v.
+func beamInit(verbose bool) {
+	initOnce.Do(func() {
+		beamlog.LogLevel = "warn"
+		if verbose {
+			beamlog.LogLevel = "info"
+		}
+		beam.Init()
+	})
+}
 
 // newFlagSet returns the command's flags: omnimask's own, then Beam's.
 func newFlagSet(stderr io.Writer) (*flag.FlagSet, *flags) {
@@ -172,6 +188,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			fmt.Fprintf(stderr, "omnimask-batch: %v\n", err)
 		}
 	}()
+	if len(args) > 0 && args[0] == "eval" {
+		return runEval(ctx, args[1:], stdout, stderr)
+	}
 	*runners.Runner = "" // process-wide; run may be called more than once (tests)
 	fs, f := newFlagSet(stderr)
 	scenes, err := parse(fs, args)
@@ -213,7 +232,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	initOnce.Do(beam.Init)
+	beamInit(cfg.Verbose)
 	log := cfg.logger(stderr)
 	if runner == "prism" {
 		// The workers run in this process: progress and logs go to stderr.
@@ -223,12 +242,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		prog := newProgress(stderr, log, len(items), cfg.Quiet)
 		tracker.Store(prog)
 		defer func() { tracker.Store(nil); prog.finish() }()
-	} else if *jobopts.WorkerBinary == "" && *jobopts.EnvironmentType != "loopback" && *jobopts.EnvironmentType != "LOOPBACK" {
-		// Workers run this very binary (built with the image's GDAL and
-		// ONNX Runtime); without it the SDK would try to compile one.
-		if exe, err := os.Executable(); err == nil {
-			*jobopts.WorkerBinary = exe
-		}
+	} else {
+		defaultWorkerBinary()
 	}
 	log.Debug("batch", "scenes", len(items), "runner", runner, "summary", sumDir)
 	p := buildPipeline(items, cfg, sumDir)
@@ -254,6 +269,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("%d of %d scenes failed (see %s)", tot.Failed, tot.Scenes, filepath.Join(sumDir, batch.SummaryCSV))
 	}
 	return nil
+}
+
+// defaultWorkerBinary makes workers run this very binary (built with the
+// image's GDAL and ONNX Runtime) unless --worker_binary names another;
+// without one the SDK would try to compile the program from source.
+func defaultWorkerBinary() {
+	env := strings.ToLower(*jobopts.EnvironmentType)
+	if *jobopts.WorkerBinary != "" || env == "loopback" {
+		return
+	}
+	if exe, err := os.Executable(); err == nil {
+		*jobopts.WorkerBinary = exe
+	}
 }
 
 type total struct {

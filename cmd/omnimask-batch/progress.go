@@ -74,6 +74,15 @@ func (p *progress) record(r batch.Record) {
 	p.drawn = true
 }
 
+// evalScene counts a scene of an evaluation (all its steps).
+func (p *progress) evalScene(name string, failedSteps int) {
+	st := batch.StatusOK
+	if failedSteps > 0 {
+		st = batch.StatusFailed
+	}
+	p.record(batch.Record{Scene: name, Status: st, Error: fmt.Sprintf("%d steps failed", failedSteps)})
+}
+
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
