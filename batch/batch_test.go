@@ -29,6 +29,9 @@ func TestExpand(t *testing.T) {
 	b := touch(t, filepath.Join(d, "b.tif"), "")
 	c := touch(t, filepath.Join(d, "sub", "c.tif"), "")
 	touch(t, filepath.Join(d, "notes.txt"), "")
+	touch(t, filepath.Join(d, "a_omnimask.tif"), "")
+	touch(t, filepath.Join(d, "a_omnimask_confidence.tif"), "")
+	touch(t, filepath.Join(d, "only", "x_omnimask.tif"), "")
 	list := touch(t, filepath.Join(d, "list.txt"), "# archive\n"+c+"\n\n  "+a+"  \n/vsizip/x.zip/y*.tif\n")
 	nested := touch(t, filepath.Join(d, "nested.txt"), "@"+list+"\n")
 	hdf := `HDF4_EOS:EOS_GRID:"f.hdf":grid:sur_refl_b01_1`
@@ -39,7 +42,9 @@ func TestExpand(t *testing.T) {
 		err  string
 	}{
 		{"files", []string{b, a}, []string{b, a}, ""},
-		{"glob sorted", []string{filepath.Join(d, "*.tif")}, []string{a, b}, ""},
+		{"glob sorted, without masks", []string{filepath.Join(d, "*.tif")}, []string{a, b}, ""},
+		{"mask named explicitly", []string{filepath.Join(d, "a_omnimask.tif")}, []string{filepath.Join(d, "a_omnimask.tif")}, ""},
+		{"glob of masks only", []string{filepath.Join(d, "only", "*.tif")}, nil, "but masks"},
 		{"list", []string{"@" + list}, []string{c, a, "/vsizip/x.zip/y*.tif"}, ""},
 		{"duplicates kept once", []string{a, filepath.Join(d, ".", "a.tif"), "@" + list}, []string{a, c, "/vsizip/x.zip/y*.tif"}, ""},
 		{"folder and GDAL paths as given", []string{d, hdf}, []string{d, hdf}, ""},

@@ -19,7 +19,8 @@ var ErrNoMatch = errors.New("no file matches")
 // file, folder or GDAL path stays as it is; "@list.txt" is replaced by the
 // scene paths listed in that file (one per line; blank lines and lines
 // starting with # are skipped; paths are used as given, like arguments); a
-// local pattern with *, ? or [ is replaced by its sorted matches. GDAL paths
+// local pattern with *, ? or [ is replaced by its sorted matches, less
+// omnimask's own outputs (IsOutput). GDAL paths
 // (/vsi…, DRIVER:…) are never globbed. A scene named twice is kept once.
 func Expand(args []string) ([]string, error) {
 	var out []string
@@ -58,8 +59,15 @@ func Expand(args []string) ([]string, error) {
 			if len(m) == 0 {
 				return fmt.Errorf("%s: %w", arg, ErrNoMatch)
 			}
+			n := 0
 			for _, f := range m { // filepath.Glob returns sorted matches
-				add(f)
+				if !IsOutput(f) {
+					add(f)
+					n++
+				}
+			}
+			if n == 0 {
+				return fmt.Errorf("%s: %w (but masks omnimask wrote)", arg, ErrNoMatch)
 			}
 		default:
 			add(arg)
@@ -72,6 +80,14 @@ func Expand(args []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// IsOutput reports whether a file name is one omnimask writes (a mask or
+// its probabilities): globs skip them, so that a batch run again over
+// "folder/*.tif" with masks written beside the scenes does not take its own
+// masks for scenes. Files named explicitly or listed are taken as given.
+func IsOutput(name string) bool {
+	return strings.HasSuffix(name, "_omnimask.tif") || strings.HasSuffix(name, "_omnimask_confidence.tif")
 }
 
 // readList reads the scene paths of a list file.
@@ -105,14 +121,15 @@ func isGDALPath(s string) bool {
 
 // MaskPath is where predict writes the mask of scene: SCENE_omnimask.tif in
 // dir, or beside the scene when dir is empty. It follows omnimask predict's
-// naming exactly (GDAL sub-dataset strings DRIVER:"file":name become
-// DRIVER_file_name).
+// naming exactly: GDAL sub-dataset strings DRIVER:"file":name become
+// DRIVER_file_name, unless a file of that name exists (sub/a:b.tif).
 func MaskPath(scene, dir string) string {
-	if !strings.Contains(scene, ":") {
+	_, statErr := os.Stat(scene)
+	if statErr == nil || !strings.Contains(scene, ":") {
 		scene = filepath.Clean(scene)
 	}
 	base := filepath.Base(scene)
-	if strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
+	if statErr != nil && strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
 		base = strings.NewReplacer(":", "_", `"`, "", "/", "_").Replace(scene)
 		scene = "."
 	}

@@ -327,6 +327,11 @@ func TestResumeAfterCancel(t *testing.T) {
 			done++
 		}
 	}
+	if ents, err := os.ReadDir(out); err == nil {
+		for _, e := range ents {
+			t.Log(e.Name())
+		}
+	}
 	if done < 3 || done >= len(good) {
 		t.Fatalf("%d scenes finished before the cancel took effect (%d engine calls), want 3..%d", done, first, len(good)-1)
 	}

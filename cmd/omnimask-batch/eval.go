@@ -92,6 +92,8 @@ func (f *evalFn) Teardown() error {
 }
 
 func (f *evalFn) ProcessElement(ctx context.Context, i int, emit func(evalPart)) error {
+	inflight.Add(1)
+	defer inflight.Done()
 	if i < 0 || i >= len(f.run.Scenes) {
 		return fmt.Errorf("%s: no scene %d (the run file changed?)", f.Cfg.RunAbs, i)
 	}
@@ -167,6 +169,27 @@ func (f *writeReportFn) ProcessElement(_ context.Context, all evalParts) error {
 	return rep.Write(f.Cfg.Out)
 }
 
+// checkSteps checks --scales and --resolutions as omnimask eval does, each
+// on its own so that the message names the flag.
+func checkSteps(scales, resolutions string) ([]eval.Step, error) {
+	trim := func(err error) string { return strings.TrimPrefix(err.Error(), "eval: ") }
+	if _, err := eval.ParseSteps(scales, ""); err != nil {
+		return nil, usagef("--scales %s: %s", scales, trim(err))
+	}
+	rs, err := eval.ParseSteps("", resolutions)
+	if err != nil {
+		return nil, usagef("--resolutions %s: %s", resolutions, trim(err))
+	}
+	if resolutions != "" {
+		for _, s := range rs {
+			if !(s.Resolution > 0 && s.Resolution <= maxResolution) {
+				return nil, usagef("--resolutions %g: want a pixel size in metres, 0 < m <= %d (leave the flag out for native resolution)", s.Resolution, maxResolution)
+			}
+		}
+	}
+	return eval.ParseSteps(scales, resolutions)
+}
+
 // runEval is `omnimask-batch eval RUNFILE [flags]`: the flags of `omnimask
 // eval`, Beam's flags, and the same report files.
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -199,13 +222,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("want one RUNFILE, got %d arguments", len(pos))
 	}
 	f.sensor, f.blend.Window = "auto", 0
-	engCfg, err := f.config()
+	engCfg, err := f.config(setFlags(fs))
 	if err != nil {
 		return err
 	}
-	steps, err := eval.ParseSteps(*scales, *resolutions)
+	steps, err := checkSteps(*scales, *resolutions)
 	if err != nil {
-		return usagef("%s", strings.TrimPrefix(err.Error(), "eval: "))
+		return err
 	}
 	runner := *runners.Runner
 	if runner == "" {
@@ -264,6 +287,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		os.Remove(filepath.Join(cfg.Out, name))
 	}
 	_, err = beam.Run(ctx, runner, buildEvalPipeline(len(run.Scenes), cfg))
+	inflight.Wait()
 	closeWorkers()
 	if ctx.Err() != nil {
 		return ctx.Err()

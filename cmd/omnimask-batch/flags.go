@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/sensor"
 	"github.com/omnimask/omnimask/tiling"
 )
 
@@ -122,9 +124,9 @@ func (f *flags) register(fs *flag.FlagSet) {
 func (f *flags) registerEngine(fs *flag.FlagSet) {
 	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
-	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all (default: all cores)")
-	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads (default 2)")
-	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call (default 1)")
+	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all, 1 to 4 per core (default: all cores)")
+	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads, 1 to the threads (default 2)")
+	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call, 1..256 (default 1)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 }
@@ -135,19 +137,52 @@ func (f *flags) registerRequest(fs *flag.FlagSet) {
 	fs.StringVar(&f.sensor, "sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
 	fs.StringVar(&f.bands, "bands", "", "source bands for the model's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
 	fs.Var(&f.nodata, "nodata", "nodata value of the input (default: from the file)")
-	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres, for scenes without georeference")
-	fs.Float64Var(&f.procRes, "processing-resolution", 0, "resolution in metres to run the model at (default: nearest inside the model's range)")
+	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres (0 < m <= 100000), for scenes without georeference")
+	fs.Float64Var(&f.procRes, "processing-resolution", 0, "resolution in metres to run the model at, 0 < m <= 100000 (default: nearest inside the model's range)")
 	fs.BoolVar(&f.noResample, "no-resample", false, "run at native resolution whatever the model's range")
-	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution (default: the model's)")
-	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels (default: the model's; -1 for none)")
+	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution, 32..4096 and a multiple of the model's size multiple (default: the model's)")
+	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels, below half the patch; 0 or -1 for none (default: the model's)")
 	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
 }
 
-func (f *flags) config() (Config, error) {
+// config checks the flags given explicitly (set) as predict checks them
+// (ranges, sensor preset; those that need the model are checked by
+// checkTiling) and returns the workers' configuration.
+func (f *flags) config(set map[string]bool) (Config, error) {
 	c := Config{Models: f.models, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
 		Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.set, NoData: f.nodata.v,
 		Resolution: f.resolution, ProcRes: f.procRes, NoResample: f.noResample, Patch: f.patch, Overlap: f.overlap,
 		Blend: f.blend.Window.String(), Force: f.force, Parallel: f.parallel}
+	if set["overlap"] && f.overlap == 0 {
+		c.Overlap = -1 // --overlap 0 means none; the engine's 0 is the model's
+	}
+	cores := runtime.NumCPU()
+	threads := cores
+	if set["threads"] {
+		if f.threads < 1 || f.threads > engine.MaxThreadsPerCore*cores {
+			return c, usagef("--threads %d: want 1..%d (%d per core; leave the flag out for all %d cores)", f.threads, engine.MaxThreadsPerCore*cores, engine.MaxThreadsPerCore, cores)
+		}
+		threads = f.threads
+	}
+	if set["streams"] && (f.streams < 1 || f.streams > threads) {
+		return c, usagef("--streams %d: want 1..%d (at most the %d threads; leave the flag out for %d)", f.streams, threads, threads, min(2, threads))
+	}
+	if set["batch-size"] && (f.batchSize < 1 || f.batchSize > engine.MaxBatchSize) {
+		return c, usagef("--batch-size %d: want 1..%d (leave the flag out for 1)", f.batchSize, engine.MaxBatchSize)
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"resolution", f.resolution}, {"processing-resolution", f.procRes}} {
+		if set[r.name] && !(r.v > 0 && r.v <= maxResolution) { // NaN fails too
+			return c, usagef("--%s %g: want a pixel size in metres, 0 < m <= %d (leave the flag out for the georeference's)", r.name, r.v, maxResolution)
+		}
+	}
+	if f.sensor != "" && !strings.EqualFold(f.sensor, "auto") {
+		if _, err := sensor.Lookup(f.sensor); err != nil {
+			return c, usagef("--sensor %s: %v", f.sensor, strings.TrimPrefix(err.Error(), "sensor: "))
+		}
+	}
 	switch strings.ToLower(f.confidence) {
 	case "":
 	case "uint8", "u8":
@@ -163,9 +198,52 @@ func (f *flags) config() (Config, error) {
 	return c, nil
 }
 
+// The ranges predict gives its flags.
+const (
+	maxPatch      = 4096    // --patch-size: at most this (or the model's own, when larger)
+	maxResolution = 100_000 // metres
+)
+
+// checkTiling checks --patch-size and --overlap against the engine's
+// models, as predict does: a patch the network takes, an overlap below
+// half the patch.
+func (c Config) checkTiling(set map[string]bool, e *engine.Engine) error {
+	m := e.Manifest()
+	multiple, fixed := e.PatchRule()
+	patch := m.PatchSize
+	if set["patch-size"] {
+		lo := (tiling.MinPatch + multiple - 1) / multiple * multiple
+		hi := max(maxPatch, m.PatchSize) / multiple * multiple
+		switch {
+		case fixed > 0 && c.Patch != fixed:
+			return usagef("--patch-size %d: the model's input is fixed at %d px (leave the flag out)", c.Patch, fixed)
+		case c.Patch < lo || c.Patch > hi || c.Patch%multiple != 0:
+			of := ""
+			if multiple > 1 {
+				of = fmt.Sprintf(", a multiple of %d", multiple)
+			}
+			return usagef("--patch-size %d: want %d..%d%s (leave the flag out for the model's %d)", c.Patch, lo, hi, of, m.PatchSize)
+		}
+		patch = c.Patch
+	}
+	if hi := (patch+1)/2 - 1; set["overlap"] && (c.Overlap < -1 || c.Overlap > hi) {
+		return usagef("--overlap %d: want 0..%d, below half the %d px patch (0 or -1: none; leave the flag out for the model's)", c.Overlap, hi, patch)
+	}
+	return nil
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
 func (c Config) options(log *slog.Logger) engine.Options {
+	// As predict: with one scene at a time per process, the pipeline's
+	// memory goes back to the OS before each mask's COG copy.
 	return engine.Options{Models: c.Models, ORTLibrary: c.ORTLib, Threads: c.Threads,
-		Streams: c.Streams, BatchSize: c.BatchSize, Logger: log}
+		Streams: c.Streams, BatchSize: c.BatchSize, Logger: log, ReturnMemory: c.Parallel <= 1}
 }
 
 func (c Config) request() (engine.Request, error) {

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/omnimask/omnimask/batch"
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/synth"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
 )
@@ -79,7 +83,7 @@ func TestFlagsConfig(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(pos, []string{"a.tif", "b.tif"}) {
 		t.Fatalf("parse: %q, %v", pos, err)
 	}
-	cfg, err := f.config()
+	cfg, err := f.config(setFlags(fs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,11 +114,39 @@ func TestFlagsConfig(t *testing.T) {
 		}
 	}
 
+	fs, f = newFlagSet(io.Discard)
+	parse(fs, []string{"a.tif", "--overlap", "0"})
+	if cfg, err := f.config(setFlags(fs)); err != nil || cfg.Overlap != -1 {
+		t.Errorf("--overlap 0 means none, as in predict: %d, %v", cfg.Overlap, err)
+	}
+
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	scene := filepath.Join(t.TempDir(), "s.tif")
+	if err := synth.New(synth.Options{Width: 64, Height: 64}).WriteGeoTIFF(scene, synth.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A scene whose mask would replace another scene of the batch.
+	victim := batch.MaskPath(scene, "")
+	if b, err := os.ReadFile(scene); err != nil || os.WriteFile(victim, b, 0o644) != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
 	}{
 		{[]string{}, exitUsage},
+		{[]string{victim, scene, "--model", pointwise}, exitUsage},
+		{[]string{"a.tif", "--threads", "0"}, exitUsage},
+		{[]string{"a.tif", "--threads", "2", "--streams", "3"}, exitUsage},
+		{[]string{"a.tif", "--batch-size", "1000"}, exitUsage},
+		{[]string{"a.tif", "--resolution", "-3"}, exitUsage},
+		{[]string{"a.tif", "--processing-resolution", "NaN"}, exitUsage},
+		{[]string{"a.tif", "--sensor", "landsat9000"}, exitUsage},
+		{[]string{"a.tif", "--output-dir", file}, exitUsage},
+		{[]string{scene, "--model", pointwise, "--patch-size", "7"}, exitUsage},
+		{[]string{scene, "--model", pointwise, "--overlap", "40"}, exitUsage},
+		{[]string{scene, "--model", pointwise, "--output-dir", filepath.Dir(scene), "--confidence", "uint8", "-o"}, exitUsage},
 		{[]string{"a.tif", "--confidence", "int16"}, exitUsage},
 		{[]string{"a.tif", "--parallel", "0"}, exitUsage},
 		{[]string{"a.tif", "--blend", "cubic"}, exitUsage},

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
@@ -49,14 +51,12 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal"
 
 	"github.com/omnimask/omnimask/batch"
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/gdalio"
 )
 
 func main() {
-	// As in omnimask: the engine's buffers live long; a lower GC target
-	// keeps resident memory close to what is live.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
+	tuneProcess()
 	if workerMode(os.Args[1:]) {
 		// Started by a runner's container boot as a Beam worker: the SDK
 		// harness takes over and exits when the runner is done with it.
@@ -68,6 +68,21 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err))
+}
+
+// tuneProcess sets what omnimask sets for its process, on the driver and on
+// workers alike: the engine's large buffers are recycled and live long, so
+// collecting at half the default growth keeps resident memory close to what
+// is live; GDAL reads and writes each block about once, so a 64 MiB block
+// cache (instead of 5 % of the machine) only saves memory. Values the user
+// set are kept.
+func tuneProcess() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	if os.Getenv("GDAL_CACHEMAX") == "" {
+		os.Setenv("GDAL_CACHEMAX", "64")
+	}
 }
 
 // workerMode reports whether a runner's container boot started this
@@ -201,11 +216,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		fs.Usage()
 		return usagef("no scene given")
 	}
-	cfg, err := f.config()
+	start := time.Now()
+	set := setFlags(fs)
+	cfg, err := f.config(set)
 	if err != nil {
 		return err
 	}
-	if _, err := cfg.request(); err != nil {
+	req, err := cfg.request()
+	if err != nil {
 		return usageError{err.Error()}
 	}
 	runner := *runners.Runner
@@ -216,8 +234,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 	if f.outDir != "" {
-		if st, err := os.Stat(f.outDir); err != nil || !st.IsDir() {
+		if st, err := os.Stat(f.outDir); err != nil {
 			return fmt.Errorf("%s: output folder does not exist", f.outDir)
+		} else if !st.IsDir() {
+			return usagef("--output-dir %s: not a folder", f.outDir)
 		}
 	}
 	items, err := batch.Plan(scenes, f.outDir)
@@ -234,20 +254,46 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	beamInit(cfg.Verbose)
 	log := cfg.logger(stderr)
+	release := func() {}
 	if runner == "prism" {
-		// The workers run in this process: progress and logs go to stderr.
+		// The workers run in this process: progress and logs go to stderr,
+		// and they share the engine built here, which also checks what
+		// needs the model before the pipeline starts.
 		var w io.Writer = stderr
 		logSink.Store(&w)
 		defer logSink.Store(nil)
+		wk, err := acquireWorker(cfg)
+		if err != nil {
+			return err
+		}
+		release = wk.release
+		defer func() { release() }()
+		if err := checkBatch(set, cfg, wk.eng, items, req); err != nil {
+			return err
+		}
 		prog := newProgress(stderr, log, len(items), cfg.Quiet)
 		tracker.Store(prog)
 		defer func() { tracker.Store(nil); prog.finish() }()
 	} else {
 		defaultWorkerBinary()
+		if set["patch-size"] || set["overlap"] {
+			e, err := engine.New(cfg.options(nil))
+			if err != nil {
+				return err
+			}
+			err = cfg.checkTiling(set, e)
+			e.Close()
+			if err != nil {
+				return err
+			}
+		}
 	}
+	removeStale(log, items, req, start)
 	log.Debug("batch", "scenes", len(items), "runner", runner, "summary", sumDir)
-	p := buildPipeline(items, cfg, sumDir)
-	_, err = beam.Run(ctx, runner, p)
+	_, err = beam.Run(ctx, runner, buildPipeline(items, cfg, sumDir))
+	inflight.Wait()
+	release()
+	release = func() {}
 	if n := closeWorkers(); n > 0 {
 		log.Debug("closed engines the runner left open", "engines", n)
 	}
@@ -269,6 +315,57 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("%d of %d scenes failed (see %s)", tot.Failed, tot.Scenes, filepath.Join(sumDir, batch.SummaryCSV))
 	}
 	return nil
+}
+
+// checkBatch refuses, before anything is written, what predict refuses:
+// --patch-size and --overlap the model does not take, and outputs that
+// would replace a file any scene reads, or each other (engine.CheckOutputs;
+// a scene whose files cannot be resolved fails on its own later).
+func checkBatch(set map[string]bool, cfg Config, e *engine.Engine, items []batch.Item, req engine.Request) error {
+	if err := cfg.checkTiling(set, e); err != nil {
+		return err
+	}
+	var inputs []string
+	for _, it := range items {
+		srcs, _ := e.Sources([]string{it.Scene}, req)
+		inputs = append(inputs, srcs...)
+	}
+	if err := engine.CheckOutputs(inputs, outputs(items, req)); err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// outputs lists every file a batch writes.
+func outputs(items []batch.Item, req engine.Request) []string {
+	var outs []string
+	for _, it := range items {
+		outs = append(outs, it.Output)
+		if req.Confidence != engine.NoConfidence {
+			outs = append(outs, engine.ConfidencePath(it.Output))
+		}
+	}
+	return outs
+}
+
+// removeStale removes the temporary files that killed runs left in the
+// batch's output folders, as predict does (see gdalio.RemoveStale).
+func removeStale(log *slog.Logger, items []batch.Item, req engine.Request, before time.Time) {
+	seen := map[string]bool{}
+	for _, o := range outputs(items, req) {
+		d := filepath.Dir(o)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		removed, err := gdalio.RemoveStale(d, before)
+		for _, r := range removed {
+			log.Info("removed a temporary file left by an interrupted run", "file", r)
+		}
+		if err != nil {
+			log.Warn("cannot remove a stale temporary file", "err", err)
+		}
+	}
 }
 
 // defaultWorkerBinary makes workers run this very binary (built with the

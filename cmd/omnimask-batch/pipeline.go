@@ -76,6 +76,8 @@ func (f *predictFn) Teardown() error {
 }
 
 func (f *predictFn) ProcessElement(ctx context.Context, it batch.Item, emit func(batch.Record)) error {
+	inflight.Add(1)
+	defer inflight.Done()
 	rec, err := f.predict(ctx, it)
 	if err != nil {
 		return err
@@ -157,6 +159,11 @@ func logRecord(log *slog.Logger, r batch.Record) {
 	}
 	log.Info("scene "+r.Status, "scene", r.Scene, "output", r.Output, "size", fmt.Sprintf("%dx%d", r.Width, r.Height), "elapsed_s", r.ElapsedS)
 }
+
+// inflight counts the elements this process is working on: a run on Prism
+// waits for them after the pipeline returns (a cancelled job returns while
+// the in-process worker is still finishing its element).
+var inflight sync.WaitGroup
 
 // Test hooks: predictCalls counts engine predictions in this process;
 // afterPredict, when set, may fail a scene after its mask is written.
