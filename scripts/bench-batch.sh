@@ -4,8 +4,10 @@
 #   batch       omnimask-batch over all scenes (Prism, in-process)
 #   loop        a shell loop of omnimask predict, one scene per process
 #   predict-all one omnimask predict over all scenes (one engine, no Beam)
-# Beam's overhead per scene is (batch - predict-all) / N. Each is run REPS
-# times (default 3); the medians are printed with the peak RSS.
+# Each is run REPS times (default 3), interleaved; printed: medians of wall
+# time, of CPU time (user + sys, all processes: steadier than wall time on
+# a shared machine) and of peak RSS. Beam's overhead per scene is
+# (batch - predict-all) / N.
 # Usage: scripts/bench-batch.sh [N] [SIZE] [REPS]   (after make build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,39 +18,33 @@ for i in $(seq 1 "$N"); do
   f=$dir/scenes/s$(printf %02d "$i").tif
   [[ -f $f ]] || go run ./tools/synthscene -size "$SIZE" -seed "$i" -o "$f" >/dev/null
 done
-scenes=("$dir"/scenes/s*.tif)
+scenes=()
+for i in $(seq 1 "$N"); do scenes+=("$dir/scenes/s$(printf %02d "$i").tif"); done
 
-# measure NAME CMD...: wall seconds and peak RSS (KiB) of one run.
+T=(/usr/bin/time -a -o "$dir/time.txt" -f 'TIME %e %U %S %M')
+# measure NAME CMD...: wall and CPU seconds, peak RSS (KiB) over the run's
+# processes.
 measure() {
   local name=$1; shift
-  rm -rf "$dir/out" && mkdir -p "$dir/out"
+  rm -rf "$dir/out" "$dir/time.txt" && mkdir -p "$dir/out"
   local t0=$(date +%s.%N)
-  "$@" 2>"$dir/time.txt" >/dev/null || { cat "$dir/time.txt" >&2; exit 1; }
+  "$@" >/dev/null 2>"$dir/err.txt" || { cat "$dir/err.txt" >&2; exit 1; }
   local t1=$(date +%s.%N)
-  local rss=$(awk '/Maximum resident set size/{print $NF}' "$dir/time.txt" | sort -n | tail -1)
-  echo "$name $(echo "$t1 - $t0" | bc) $rss"
+  awk -v n="$name" -v w="$(echo "$t1 - $t0" | bc)" '/^TIME/{c+=$3+$4; if($5>m)m=$5} END{printf "%s %.2f %.2f %d\n", n, w, c, m}' "$dir/time.txt"
 }
-loop() {
-  for f in "${scenes[@]}"; do
-    /usr/bin/time -v bin/omnimask predict "$f" --output-dir "$dir/out" --quiet 2>>"$dir/loop.txt" || return 1
-  done
-  cat "$dir/loop.txt" >&2; rm -f "$dir/loop.txt"
-}
+loop() { for f in "${scenes[@]}"; do "${T[@]}" bin/omnimask predict "$f" --output-dir "$dir/out" --quiet || return 1; done; }
 results=$dir/results.txt
 : >"$results"
 for r in $(seq 1 "$REPS"); do
-  measure batch /usr/bin/time -v bin/omnimask-batch "${scenes[@]}" --output-dir "$dir/out" --quiet | tee -a "$results"
+  measure batch "${T[@]}" bin/omnimask-batch "${scenes[@]}" --output-dir "$dir/out" --quiet | tee -a "$results"
   measure loop loop | tee -a "$results"
-  measure predict-all /usr/bin/time -v bin/omnimask predict "${scenes[@]}" --output-dir "$dir/out" --quiet | tee -a "$results"
+  measure predict-all "${T[@]}" bin/omnimask predict "${scenes[@]}" --output-dir "$dir/out" --quiet | tee -a "$results"
 done
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-echo "medians of $REPS, $N scenes of ${SIZE}²:"
+col() { awk -v k="$1" -v c="$2" '$1==k{print $c}' "$results" | median; }
+echo "medians of $REPS, $N scenes of ${SIZE}², $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg):"
 for k in batch loop predict-all; do
-  w=$(awk -v k=$k '$1==k{print $2}' "$results" | median)
-  m=$(awk -v k=$k '$1==k{print $3}' "$results" | median)
-  printf '  %-12s %8.2f s  peak RSS %5d MiB\n' "$k" "$w" $((m / 1024))
+  printf '  %-12s wall %7.2f s  CPU %7.2f s  peak RSS %5d MiB\n' "$k" "$(col $k 2)" "$(col $k 3)" $(($(col $k 4) / 1024))
 done
-b=$(awk '$1=="batch"{print $2}' "$results" | median)
-l=$(awk '$1=="loop"{print $2}' "$results" | median)
-p=$(awk '$1=="predict-all"{print $2}' "$results" | median)
-echo "  batch vs loop: $(echo "scale=3; $l / $b" | bc)x; Beam overhead per scene: $(echo "scale=1; ($b - $p) * 1000 / $N" | bc) ms"
+echo "  loop / batch: wall $(echo "scale=2; $(col loop 2) / $(col batch 2)" | bc)x, CPU $(echo "scale=2; $(col loop 3) / $(col batch 3)" | bc)x"
+echo "  Beam overhead per scene (batch - predict-all): wall $(echo "scale=0; ($(col batch 2) - $(col predict-all 2)) * 1000 / $N" | bc) ms, CPU $(echo "scale=0; ($(col batch 3) - $(col predict-all 3)) * 1000 / $N" | bc) ms"

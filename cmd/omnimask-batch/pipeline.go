@@ -100,12 +100,12 @@ func (f *predictFn) predict(ctx context.Context, it batch.Item) (batch.Record, e
 		conf = engine.ConfidencePath(it.Output)
 	}
 	if !f.Cfg.Force {
-		if r, why := batch.Resume(it.Output, conf, it.Scene, f.w.id); r != nil {
+		r, why := batch.Resume(it.Output, conf, it.Scene, f.w.id)
+		if r != nil {
 			r.Index, r.Scene, r.Output, r.Status = it.Index, it.Scene, it.Output, batch.StatusSkipped
 			return *r, nil
-		} else {
-			f.log.Debug("computing", "scene", it.Scene, "reason", why)
 		}
+		f.log.Debug("computing", "scene", it.Scene, "reason", why)
 	}
 	if err := ctx.Err(); err != nil {
 		return rec, err
