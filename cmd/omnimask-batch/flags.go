@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime"
 	"sort"
 	"strconv"
@@ -47,6 +48,29 @@ func (n *noDataFlag) Set(v string) error {
 	return nil
 }
 
+// floatsFlag parses a comma-separated list of finite numbers.
+type floatsFlag struct{ v []float64 }
+
+func (f *floatsFlag) String() string {
+	var parts []string
+	for _, v := range f.v {
+		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *floatsFlag) Set(s string) error {
+	f.v = nil
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("not a finite number: %q", part)
+		}
+		f.v = append(f.v, v)
+	}
+	return nil
+}
+
 // blendFlag parses a tiling.Window.
 type blendFlag struct{ tiling.Window }
 
@@ -77,6 +101,8 @@ type Config struct {
 	Patch      int
 	Overlap    int
 	Blend      string
+	Scale      []float64
+	Offset     []float64
 	Confidence string // "", "uint8" or "float32" (canonical)
 	Force      bool
 	Parallel   int // scenes in flight per worker process
@@ -101,6 +127,8 @@ type flags struct {
 	patch      int
 	overlap    int
 	blend      blendFlag
+	scale      floatsFlag
+	offset     floatsFlag
 
 	outDir     string
 	confidence string
@@ -143,6 +171,8 @@ func (f *flags) registerRequest(fs *flag.FlagSet) {
 	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution, 32..4096 and a multiple of the model's size multiple (default: the model's)")
 	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels, below half the patch; 0 or -1 for none (default: the model's)")
 	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
+	fs.Var(&f.scale, "scale", "for models that want reflectance: reflectance = value x scale + offset; one value or one per model input (default: from the product metadata)")
+	fs.Var(&f.offset, "offset", "see --scale (default 0 with --scale)")
 }
 
 // config checks the flags given explicitly (set) as predict checks them
@@ -152,7 +182,7 @@ func (f *flags) config(set map[string]bool) (Config, error) {
 	c := Config{Models: f.models, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
 		Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.set, NoData: f.nodata.v,
 		Resolution: f.resolution, ProcRes: f.procRes, NoResample: f.noResample, Patch: f.patch, Overlap: f.overlap,
-		Blend: f.blend.Window.String(), Force: f.force, Parallel: f.parallel}
+		Blend: f.blend.Window.String(), Scale: f.scale.v, Offset: f.offset.v, Force: f.force, Parallel: f.parallel}
 	if set["overlap"] && f.overlap == 0 {
 		c.Overlap = -1 // --overlap 0 means none; the engine's 0 is the model's
 	}
@@ -247,8 +277,11 @@ func (c Config) options(log *slog.Logger) engine.Options {
 }
 
 func (c Config) request() (engine.Request, error) {
-	r := engine.Request{Sensor: c.Sensor, Bands: c.Bands, Resolution: c.Resolution,
-		ProcessingResolution: c.ProcRes, NoResample: c.NoResample, PatchSize: c.Patch, Overlap: c.Overlap}
+	// As predict: bands whose names do not match are taken in order (with
+	// a warning) when the counts agree.
+	r := engine.Request{Sensor: c.Sensor, Bands: c.Bands, BandsByPosition: true, Resolution: c.Resolution,
+		ProcessingResolution: c.ProcRes, NoResample: c.NoResample, PatchSize: c.Patch, Overlap: c.Overlap,
+		Scale: c.Scale, Offset: c.Offset}
 	if c.NoDataSet {
 		r.NoData = raster.NoDataValue(c.NoData)
 	}
@@ -280,6 +313,12 @@ func (c Config) pixelFlags() map[string]string {
 	}
 	if c.NoDataSet {
 		m["nodata"] = g(c.NoData)
+	}
+	for name, v := range map[string][]float64{"scale": c.Scale, "offset": c.Offset} {
+		if v != nil {
+			f := floatsFlag{v}
+			m[name] = f.String()
+		}
 	}
 	return m
 }

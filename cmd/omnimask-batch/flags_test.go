@@ -79,7 +79,7 @@ func TestFlagsConfig(t *testing.T) {
 	pos, err := parse(fs, []string{"a.tif", "--model", "m1.onnx", "--model", "m2.onnx", "--threads", "3", "--streams", "1",
 		"--batch-size", "2", "--sensor", "landsat8", "--bands", "4,3,5", "--nodata", "0", "--resolution", "30",
 		"--processing-resolution", "60", "--no-resample", "--patch-size", "256", "--overlap", "-1", "--blend", "hann",
-		"--confidence", "F32", "b.tif", "--output-dir", "out", "--force", "--parallel", "2"})
+		"--confidence", "F32", "--scale", "0.0001", "--offset", "-0.1,0,0", "b.tif", "--output-dir", "out", "--force", "--parallel", "2"})
 	if err != nil || !reflect.DeepEqual(pos, []string{"a.tif", "b.tif"}) {
 		t.Fatalf("parse: %q, %v", pos, err)
 	}
@@ -93,7 +93,8 @@ func TestFlagsConfig(t *testing.T) {
 	}
 	req, err := cfg.request()
 	want := engine.Request{Sensor: "landsat8", Bands: "4,3,5", NoData: raster.NoDataValue(0), Resolution: 30,
-		ProcessingResolution: 60, NoResample: true, PatchSize: 256, Overlap: -1, Blend: tiling.Hann, Confidence: engine.ConfidenceFloat32}
+		ProcessingResolution: 60, NoResample: true, PatchSize: 256, Overlap: -1, Blend: tiling.Hann, Confidence: engine.ConfidenceFloat32,
+		BandsByPosition: true, Scale: []float64{0.0001}, Offset: []float64{-0.1, 0, 0}}
 	if err != nil || !reflect.DeepEqual(req, want) {
 		t.Errorf("request %+v, %v; want %+v", req, err, want)
 	}
@@ -103,7 +104,7 @@ func TestFlagsConfig(t *testing.T) {
 	pf := cfg.pixelFlags()
 	for k, v := range map[string]string{"sensor": "landsat8", "bands": "4,3,5", "nodata": "0", "resolution": "30",
 		"processing-resolution": "60", "no-resample": "true", "patch-size": "256", "overlap": "-1", "blend": "hann",
-		"confidence": "float32", "batch-size": "2"} {
+		"confidence": "float32", "batch-size": "2", "scale": "0.0001", "offset": "-0.1,0,0"} {
 		if pf[k] != v {
 			t.Errorf("identity flag %s = %q, want %q", k, pf[k], v)
 		}
