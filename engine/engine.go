@@ -26,6 +26,11 @@ type Options struct {
 	// Models are built-in model names or .onnx paths; several form an
 	// ensemble whose logits are averaged. Empty means models.Default.
 	Models []string
+	// Product names a composite product instead (a built-in one, e.g.
+	// "water", or a .json description; see models.Composite): its models
+	// run over the same tiles and their decisions are combined into one
+	// mask by the product's rules. Models must then be empty.
+	Product string
 	// ORTLibrary is the ONNX Runtime shared library to load; empty searches
 	// $ONNXRUNTIME_LIB, beside the executable, third_party/onnxruntime and
 	// the system's library folders.
@@ -82,9 +87,15 @@ type Engine struct {
 	models   []*model
 	manifest *models.Manifest // of the first model: tiling, resolution, classes
 	layout   *layout          // the bands read and the inputs of every model
-	limits   limits
-	log      *slog.Logger
-	ortVer   string
+	// variants are the ways the models may run on a scene, in order of
+	// preference: one for a plain engine, one per choice of models for a
+	// composite product (composite).
+	variants  []*variant
+	composite *models.Composite
+	products  products // engines of Request.Product
+	limits    limits
+	log       *slog.Logger
+	ortVer    string
 }
 
 // MaxThreadsPerCore caps Options.Threads.
@@ -108,6 +119,16 @@ func New(opts Options) (*Engine, error) {
 		opts.Logger.Warn(fmt.Sprintf("%d threads asked for, %d used (at most %d per core)", asked, opts.Threads, MaxThreadsPerCore))
 	}
 	refs := opts.Models
+	var comp *models.Composite
+	if opts.Product != "" {
+		if len(refs) > 0 {
+			return nil, liberr.Mark(errors.New("engine: a product chooses its own models: give Models or Product, not both"), ErrInvalidInput)
+		}
+		if comp, err = loadComposite(opts.Product); err != nil {
+			return nil, liberr.Mark(err, ErrModel)
+		}
+		refs = compositeRefs(comp)
+	}
 	if len(refs) == 0 {
 		refs = []string{models.Default}
 	}
@@ -117,7 +138,7 @@ func New(opts Options) (*Engine, error) {
 		// (-v): its errors come back as errors, its warnings are noise.
 		logs := opts.Logger != nil && opts.Logger.Enabled(context.Background(), slog.LevelDebug)
 		m, err := openModel(ref, ort.Options{Threads: opts.Threads / opts.Streams, Logs: logs})
-		if err == nil && len(mods) > 0 {
+		if err == nil && len(mods) > 0 && comp == nil {
 			if err = sameContract(mods[0].manifest, m.manifest); err != nil {
 				m.run.Close()
 				err = fmt.Errorf("engine: %s cannot join an ensemble with %s: %v", ref, mods[0].name, err)
@@ -135,6 +156,17 @@ func New(opts Options) (*Engine, error) {
 	e, err := assemble(opts, mods)
 	if err != nil {
 		return nil, liberr.Mark(err, ErrInvalidInput)
+	}
+	if comp != nil {
+		byRef := map[string]*model{}
+		for i, ref := range refs {
+			byRef[ref] = mods[i]
+		}
+		if e.variants, err = compositeVariants(comp, byRef); err != nil {
+			e.Close()
+			return nil, liberr.Mark(err, ErrModel)
+		}
+		e.composite = comp
 	}
 	e.ortVer = ver
 	return e, nil
@@ -179,6 +211,7 @@ func assemble(opts Options, mods []*model) (*Engine, error) {
 		return nil, err
 	}
 	e.layout = lay
+	e.variants = []*variant{ensembleVariant(mods, lay)}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -223,6 +256,15 @@ func checkFixedShapes(m *model, batch int) error {
 // manifest; ensemble members share its classes, and may take other inputs).
 func (e *Engine) Manifest() *models.Manifest { return e.manifest }
 
+// Classes returns the classes of the masks the engine writes: the models'
+// (Manifest), or a product's (Options.Product).
+func (e *Engine) Classes() []models.Class {
+	if e.composite != nil {
+		return e.composite.Classes
+	}
+	return e.manifest.Classes
+}
+
 // Models returns the names of the loaded models.
 func (e *Engine) Models() []string {
 	var n []string
@@ -234,4 +276,3 @@ func (e *Engine) Models() []string {
 
 // ORTVersion returns the version of the loaded ONNX Runtime library.
 func (e *Engine) ORTVersion() string { return e.ortVer }
-

@@ -117,7 +117,7 @@ func grow(s *[]float32, n int) []float32 {
 // itself when the model takes every prepared channel in order, else its
 // channels gathered into tmp.
 func (r *run) inputOf(k int, b *batch, n int, tmp *scratch) []float32 {
-	lay := r.e.layout
+	lay := r.v.layout
 	PP := r.p.Patch * r.p.Patch
 	if lay.direct(k) {
 		return b.input[:n*r.N*PP]
@@ -143,20 +143,27 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 	if fb := r.e.limits.fixedBatch; fb > 0 {
 		n = int64(fb)
 	}
-	outShape := [4]int64{n, int64(r.K), P, P}
+	v := r.v
 	m := int(n) * r.K * int(P*P)
 	scores := b.scores[:m]
-	for i, mod := range r.e.models {
+	PP := int(P * P)
+	for i, mod := range v.models {
+		// An ensemble's members all write the K channels (the first into
+		// the batch, the others added to it); a product's models each
+		// their own channels, gathered from the scratch.
+		K := v.k[i]
+		outShape := [4]int64{n, int64(K), P, P}
+		mk := int(n) * K * PP
 		dst := scores
-		if i > 0 {
-			dst = grow(&tmp.member, m)
+		if i > 0 || K != r.K {
+			dst = grow(&tmp.member, mk)
 		}
 		raw, shape := dst, outShape
 		kind := mod.manifest.Output
 		if kind == models.Sigmoid || kind == models.ClassIndex {
 			raw, shape[1] = grow(&tmp.raw, int(n*P*P)), 1
 		}
-		inShape := [4]int64{n, int64(len(r.e.layout.takes[i])), P, P}
+		inShape := [4]int64{n, int64(len(v.layout.takes[i])), P, P}
 		in := r.inputOf(i, b, int(n), tmp)
 		t0 := r.busy.start()
 		err := mod.run.Run(in, inShape, raw, shape)
@@ -167,21 +174,26 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 		var bad int
 		switch kind {
 		case models.Sigmoid:
-			bad = sigmoidScores(dst, raw, int(n), int(P*P), mod.manifest.SigmoidThreshold())
+			bad = sigmoidScores(dst, raw, int(n), PP, mod.manifest.SigmoidThreshold())
 		case models.ClassIndex:
-			bad = voteScores(dst, raw, int(n), r.K, int(P*P))
+			bad = voteScores(dst, raw, int(n), K, PP)
 		default:
-			bad = sanitize(dst, int(n), r.K, int(P*P), kind == models.Probabilities)
+			bad = sanitize(dst, int(n), K, PP, kind == models.Probabilities)
 		}
 		r.nanOut.Add(int64(bad))
 		r.inferred.Add(n * P * P)
-		if i > 0 {
+		switch {
+		case K != r.K: // a product's model: its channels of each patch
+			for j := range int(n) {
+				copy(scores[(j*r.K+v.off[i])*PP:][:K*PP], dst[j*K*PP:][:K*PP])
+			}
+		case i > 0:
 			for j, v := range dst {
 				scores[j] += v
 			}
 		}
 	}
-	if k := len(r.e.models); k > 1 {
+	if k := v.share[0]; k > 1 {
 		inv := 1 / float32(k)
 		for j := range scores {
 			scores[j] *= inv

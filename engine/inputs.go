@@ -22,6 +22,7 @@ type layout struct {
 	raw     []rawChan  // channels of the strips
 	chans   []normChan // channels of a batch's prepared patches
 	takes   [][]int    // per model: its inputs, as indices into chans
+	scores  int        // score channels of a batch (variant.K)
 }
 
 // rawChan is source band a (op "") or an index of sources a and b.
@@ -149,12 +150,12 @@ func (r *run) validity(dst *raster.Mask, m *raster.Float32) int {
 // Derived inputs get the units before the index is computed
 // (derivedSource).
 func (r *run) unitChans() []normChan {
-	chans := append([]normChan(nil), r.e.layout.chans...)
+	chans := append([]normChan(nil), r.v.layout.chans...)
 	if r.p.Units == nil {
 		return chans
 	}
 	for i, ch := range chans {
-		rc := r.e.layout.raw[ch.raw]
+		rc := r.v.layout.raw[ch.raw]
 		if !ch.reflect || rc.op != "" || rc.a >= len(r.p.Units) || ch.kind == models.ZScore {
 			continue
 		}

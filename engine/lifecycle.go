@@ -72,10 +72,12 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		e.abortFn()
 		<-idle
 	}
+	perr := e.shutdownProducts(ctx)
 	e.release.Do(func() {
 		e.abortFn()
 		e.relErr = closeModels(e.models)
 	})
+	err = errors.Join(err, perr)
 	return errors.Join(err, e.relErr)
 }
 

@@ -17,7 +17,7 @@ import (
 func workingMemory(m *models.Manifest, lay *layout, lim limits, p *Plan, req Request) int64 {
 	// C channels in strips and batches: raw ones, prepared ones and those
 	// of the source bands behind derived ones, all counted at the largest.
-	C, K := int64(max(len(lay.raw), len(lay.chans), len(lay.sources))), int64(len(m.Classes))
+	C, K := int64(max(len(lay.raw), len(lay.chans), len(lay.sources))), int64(max(len(m.Classes), lay.scores))
 	P, L := int64(p.Patch), int64(lookahead(p))
 	W, H := int64(p.Size.X), int64(p.Size.Y)
 	Wp, Hp := int64(p.ProcSize.X), int64(p.ProcSize.Y)

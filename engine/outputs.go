@@ -26,6 +26,12 @@ var (
 // VRT (recursively) and the sidecars GDAL reads beside them. An output must
 // not be any of them (see CheckOutputs).
 func (e *Engine) Sources(paths []string, req Request) ([]string, error) {
+	if s, sreq, err := e.forProduct(req); err != nil || s != e {
+		if err != nil {
+			return nil, err
+		}
+		return s.Sources(paths, sreq)
+	}
 	var out []string
 	for _, p := range paths {
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {

@@ -43,6 +43,7 @@ type sink interface {
 
 type run struct {
 	e       *Engine
+	v       *variant // the models run and where their scores go
 	p       *Plan
 	req     Request
 	src     source

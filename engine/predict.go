@@ -13,6 +13,7 @@ import (
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/internal/product"
+	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -24,6 +25,12 @@ var ErrOutputIsInput = errors.New("engine: output path is an input file")
 // files open but cannot be predicted with req, it returns what is known of
 // them (Files, Driver, Source, Size, Geo) with the error.
 func (e *Engine) Inspect(ctx context.Context, paths []string, req Request) (*Plan, error) {
+	if s, sreq, err := e.forProduct(req); err != nil || s != e {
+		if err != nil {
+			return nil, classify(err, false)
+		}
+		return s.Inspect(ctx, paths, sreq)
+	}
 	ctx, done, err := e.enter(ctx)
 	if err != nil {
 		return nil, err
@@ -40,12 +47,27 @@ func (e *Engine) Inspect(ctx context.Context, paths []string, req Request) (*Pla
 	return p, nil
 }
 
-// open resolves the inputs, opens them as one scene and plans the run.
+// open resolves the inputs, opens them as one scene and plans the run with
+// the first of the engine's variants whose bands the scene has (a product
+// whose water model is MNDWI or NDWI: MNDWI when there is a SWIR band).
 func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error) {
+	var s *gdalio.Scene
+	var p *Plan
+	var err error
+	for _, v := range e.variants {
+		if s, p, err = e.openVariant(v, paths, req); err == nil {
+			return s, p, nil
+		}
+	}
+	return s, p, err
+}
+
+// openVariant is open for one variant.
+func (e *Engine) openVariant(v *variant, paths []string, req Request) (*gdalio.Scene, *Plan, error) {
 	if len(paths) == 0 {
 		return nil, nil, errors.New("engine: no input")
 	}
-	pr, err := product.Open(paths, e.productOptions(req))
+	pr, err := product.Open(paths, product.Options{Sensor: req.Sensor, Bands: req.Bands, Want: v.layout.sources})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,7 +77,9 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 	}
 	info := fileInfo(s)
 	req.Bands = pr.Spec
-	p, err := plan(e.manifest, e.limits, info, req)
+	lim := e.limits
+	lim.layout = v.layout
+	p, err := plan(e.manifest, lim, info, req)
 	if err != nil {
 		s.Close()
 		p = &Plan{Size: info.size, Geo: info.geo, SceneBands: info.names}
@@ -63,6 +87,7 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 		return nil, p, err
 	}
 	describeSource(p, pr)
+	e.useVariant(p, v)
 	if err := resolveUnits(e.manifest, p, pr.Bands, pr.UnitsFrom, req); err != nil {
 		s.Close()
 		return nil, p, fmt.Errorf("%s: %w", info.name, err)
@@ -75,9 +100,37 @@ func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error)
 	return s, p, nil
 }
 
-// productOptions is what product resolution needs of a request.
+// productOptions is what product resolution needs of a request (with the
+// bands of the engine's preferred variant).
 func (e *Engine) productOptions(req Request) product.Options {
-	return product.Options{Sensor: req.Sensor, Bands: req.Bands, Want: e.layout.sources}
+	return product.Options{Sensor: req.Sensor, Bands: req.Bands, Want: e.variants[0].layout.sources}
+}
+
+// outputClasses returns the classes of the mask (the product's, or the
+// models'), and the names of the probability channels (a product's: each
+// model's classes in turn).
+func (e *Engine) outputClasses(p *Plan) (classes []models.Class, probs []string) {
+	if e.composite == nil {
+		for _, c := range e.manifest.Classes {
+			probs = append(probs, c.Name)
+		}
+		return e.manifest.Classes, probs
+	}
+	for _, m := range p.variant.models {
+		for _, c := range m.manifest.Classes {
+			probs = append(probs, c.Name)
+		}
+	}
+	return e.composite.Classes, probs
+}
+
+// useVariant records in p the variant it runs.
+func (e *Engine) useVariant(p *Plan, v *variant) {
+	p.variant = v
+	p.Models = v.names()
+	if e.composite != nil {
+		p.Product = e.composite.Name
+	}
 }
 
 // describeSource records in p the files a scene is read from.
@@ -106,6 +159,12 @@ func fileInfo(s *gdalio.Scene) sceneInfo {
 // files stacked in order). With req.Output set it writes a georeferenced
 // mask there (atomically); otherwise the mask is returned in memory.
 func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (*Result, error) {
+	if s, sreq, err := e.forProduct(req); err != nil || s != e {
+		if err != nil {
+			return nil, classify(err, false)
+		}
+		return s.PredictFile(ctx, paths, sreq)
+	}
 	t0 := time.Now()
 	ctx, req, done, err := e.begin(ctx, paths, req)
 	if err != nil {
@@ -140,6 +199,12 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 // Predict predicts an in-memory scene. With req.Output set the mask is also
 // written to that file.
 func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, error) {
+	if s, sreq, err := e.forProduct(req); err != nil || s != e {
+		if err != nil {
+			return nil, classify(err, false)
+		}
+		return s.Predict(ctx, sc, sreq)
+	}
 	t0 := time.Now()
 	ctx, req, done, err := e.begin(ctx, nil, req)
 	if err != nil {
@@ -195,7 +260,15 @@ func (e *Engine) planScene(sc *Scene, req Request) (*Plan, error) {
 	}
 	info.geo.CRS = wkt
 	info.res[0], info.res[1], info.resOK = gdalio.ResolutionM(info.geo, info.size)
-	p, err := plan(e.manifest, e.limits, info, req)
+	var p *Plan
+	for _, v := range e.variants {
+		lim := e.limits
+		lim.layout = v.layout
+		if p, err = plan(e.manifest, lim, info, req); err == nil {
+			e.useVariant(p, v)
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -278,10 +351,10 @@ func ConfidencePath(mask string) string {
 }
 
 func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) (*Result, error) {
-	m := e.manifest
 	res := &Result{Plan: *p, Warnings: append([]string(nil), p.Notes...), e: e}
-	lay := e.layout
-	r := &run{e: e, p: p, req: req, src: src, C: len(lay.raw), N: len(lay.chans), K: len(m.Classes), res: res}
+	v := p.variant
+	lay := v.layout
+	r := &run{e: e, v: v, p: p, req: req, src: src, C: len(lay.raw), N: len(lay.chans), K: v.K, res: res}
 	if lay.derived() {
 		r.src = &derivedSource{src: src, l: lay, p: p}
 		r.nanOnly = true // derived channels mark nodata with NaN
@@ -336,11 +409,15 @@ func (e *Engine) predict(ctx context.Context, p *Plan, src source, req Request) 
 }
 
 func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, error) {
-	m := e.manifest
+	classes, probs := e.outputClasses(p)
 	var colors [][3]uint8
 	var names []string // category names by class id
 	md := map[string]string{"OMNIMASK_MODEL": strings.Join(e.Models(), ",")}
-	for _, c := range m.Classes {
+	if p.Product != "" {
+		md["OMNIMASK_MODEL"] = strings.Join(p.Models, ",")
+		md["OMNIMASK_PRODUCT"] = p.Product
+	}
+	for _, c := range classes {
 		for len(colors) <= c.ID {
 			colors = append(colors, [3]uint8{})
 			names = append(names, "")
@@ -359,9 +436,9 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 	res.Output = req.Output
 	if req.Confidence != NoConfidence {
 		path := req.ConfidenceOutput
-		names := make([]string, len(m.Classes))
-		for i, c := range m.Classes {
-			names[i] = "p_" + c.Name
+		names := make([]string, len(probs))
+		for i, c := range probs {
+			names[i] = "p_" + c
 		}
 		nd := raster.NoDataValue(255)
 		cmd := map[string]string{"OMNIMASK_SCALE": "probability = value / 254"}
@@ -370,7 +447,7 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 			cmd = nil
 		}
 		fs.conf, err = gdalio.Create(path, p.Size, p.Geo, gdalio.WriteOptions{
-			Bands: len(m.Classes), Float32: fs.float, NoData: nd, Names: names, Metadata: cmd})
+			Bands: len(probs), Float32: fs.float, NoData: nd, Names: names, Metadata: cmd})
 		if err != nil {
 			mask.Close()
 			return nil, err
@@ -383,6 +460,12 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 // PlanScene returns the plan Predict would follow for an in-memory scene
 // (its Memory is what the memory budget admits), reading no pixel.
 func (e *Engine) PlanScene(sc *Scene, req Request) (*Plan, error) {
+	if s, sreq, err := e.forProduct(req); err != nil || s != e {
+		if err != nil {
+			return nil, classify(err, false)
+		}
+		return s.PlanScene(sc, sreq)
+	}
 	p, err := e.planScene(sc, req)
 	return p, classify(err, true)
 }

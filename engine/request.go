@@ -65,6 +65,10 @@ type Request struct {
 	// memory (Result.Mask). ConfidenceOutput is the probabilities file;
 	// empty derives it from Output.
 	Output, ConfidenceOutput string
+	// Product runs a composite product (see Options.Product) instead of
+	// the engine's models: its engine is opened on the first request that
+	// names it, with the engine's options, and kept until Close.
+	Product string
 	// Progress, when set, receives how far the prediction is, from a
 	// goroutine of its own: a slow callback does not stall the pipeline,
 	// it gets the latest progress when it returns (intermediate values are
@@ -93,6 +97,8 @@ type Plan struct {
 	Geo        raster.Geo
 	Bands      []string        // scene band read for each model band (Manifest.SourceBands), as named in the scene
 	Derived    []string        // inputs computed from bands, e.g. "nd(green,nir) = (B03 - B08) / (B03 + B08), not normalised"
+	Product    string          // composite product run (Options.Product), "" for a plain engine
+	Models     []string        // the models run (for a product: the one chosen for each role)
 	NoData     raster.NoData   // of the first model input (all of them unless BandNoData)
 	BandNoData []raster.NoData // per model input, when the inputs' values differ
 	NativeRes  [2]float64      // native pixel size (m) along x and y; 0 = unknown
@@ -117,6 +123,7 @@ type Plan struct {
 	UnitsFrom string
 	grid      *tiling.Grid
 	sources   []string // model band names of Bands (layout.sources)
+	variant   *variant // the models run and how
 	derived   bool     // some input is derived from bands
 }
 

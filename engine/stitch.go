@@ -21,7 +21,9 @@ func (r *run) stitch(ctx context.Context, in <-chan *batch, out chan<- *block, p
 		weights = stitch.VoteWeights(weights)
 	}
 	rows := newRowWriter(r, out)
-	up := stitch.NewUpsampler(p.ProcSize, p.Size, r.K, rows.conf, func(y int, cls []int16, logits [][]float32) error {
+	// A product classifies from every model's scores: the upsampler hands
+	// on every native row's (interpolated) scores.
+	up := stitch.NewUpsampler(p.ProcSize, p.Size, r.K, rows.conf || r.v.rules != nil, func(y int, cls []int16, logits [][]float32) error {
 		return rows.emit(ctx, y, cls, logits)
 	})
 	done, total := 0, p.Patches
@@ -67,6 +69,7 @@ type rowWriter struct {
 	native []*raster.Mask // native validity, in row order
 	cur    *block
 	dst    [][]float32 // K rows of the current block's probabilities
+	cls    [][]int16   // a product's per-model classes of a row (scratch)
 	conf   bool
 }
 
@@ -114,6 +117,19 @@ func (u *rowWriter) emit(ctx context.Context, y int, cls []int16, logits [][]flo
 		return err
 	}
 	res := u.r.res
+	if v := u.r.v; v.rules != nil {
+		if u.cls == nil {
+			u.cls = make([][]int16, len(v.models))
+			for i := range u.cls {
+				u.cls[i] = make([]int16, u.W)
+			}
+		}
+		res.Uncovered += v.compose(out, logits, valid, u.cls)
+		for _, id := range out {
+			res.ClassCounts[id]++
+		}
+		cls = nil // classes set
+	}
 	for x, c := range cls {
 		switch {
 		case !valid[x]:
@@ -130,11 +146,16 @@ func (u *rowWriter) emit(ctx context.Context, y int, cls []int16, logits [][]flo
 		for c := range u.dst {
 			u.dst[c] = b.probs[c][i*u.W : (i+1)*u.W]
 		}
-		if hardVote(u.r.e.manifest) {
+		switch v := u.r.v; {
+		case v.rules != nil: // each model's probabilities over its classes
+			for i := range v.models {
+				stitch.Softmax(u.dst[v.off[i]:v.off[i]+v.k[i]], logits[v.off[i]:v.off[i]+v.k[i]])
+			}
+		case hardVote(u.r.e.manifest):
 			for c, d := range u.dst {
 				copy(d, logits[c]) // vote shares
 			}
-		} else {
+		default:
 			stitch.Softmax(u.dst, logits)
 		}
 		for x, v := range out {

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"image"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
@@ -131,5 +133,35 @@ func TestWaterSceneIoU(t *testing.T) {
 		if math.Abs(iou-c.right) > 0.0005 {
 			t.Errorf("%s: right-half IoU %.4f, model card says %.4f", c.model, iou, c.right)
 		}
+	}
+}
+
+// TestRequestProduct: Request.Product runs the product's models through an
+// engine built for another model, as Options.Product does, and the
+// product's engine closes with the engine.
+func TestRequestProduct(t *testing.T) {
+	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
+	const W, H = 96, 80
+	sc := raster.NewFloat32(3, image.Rect(0, 0, W, H))
+	for i := range sc.Pix {
+		sc.Pix[i] = float32(500 + (i*37)%2000)
+	}
+	scene := &Scene{Bands: sc, Names: []string{"red", "green", "nir"}}
+	res, err := e.Predict(context.Background(), scene, Request{Product: "water", NoResample: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.Product != "water" || strings.Join(res.Plan.Models, ",") != "omnicloud,ndwi-water" {
+		t.Errorf("product %q models %v", res.Plan.Product, res.Plan.Models)
+	}
+	p, err := e.Inspect(context.Background(), nil, Request{Product: "nope"})
+	if err == nil || !strings.Contains(err.Error(), `no built-in product "nope"`) {
+		t.Errorf("unknown product: %v, %v", p, err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Predict(context.Background(), scene, Request{Product: "water"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("after Close: %v", err)
 	}
 }

@@ -151,7 +151,7 @@ func newScorer(e *engine.Engine, run *Run) (*scorer, error) {
 		sc.classGroup[i] = -1
 	}
 	known := map[int]bool{}
-	for _, c := range e.Manifest().Classes {
+	for _, c := range e.Classes() {
 		known[c.ID] = true
 		if c.ID >= 0 && c.ID < 256 {
 			sc.colors[c.ID] = c.Color
@@ -167,7 +167,7 @@ func newScorer(e *engine.Engine, run *Run) (*scorer, error) {
 			sc.classGroup[c] = gi
 		}
 	}
-	for _, c := range e.Manifest().Classes {
+	for _, c := range e.Classes() {
 		if c.ID < 0 || c.ID > 254 || sc.classGroup[c.ID] < 0 {
 			return nil, fmt.Errorf("eval: %s: the model's class %d (%s) is in no scoring group", runName(run), c.ID, c.Name)
 		}

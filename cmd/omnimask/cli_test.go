@@ -120,7 +120,8 @@ func TestCLI(t *testing.T) {
 		{name: "version-bad-flag", args: func(d *cliDirs) []string { return []string{"version", "--nope"} }, code: exitUsage,
 			stderr: []string{"flag provided but not defined: -nope"}},
 		{name: "models", args: func(d *cliDirs) []string { return []string{"models"} },
-			stdout: []string{"omnicloud (default)", "bands       red, green, nir", "classes"}},
+			stdout: []string{"omnicloud (default)", "bands       red, green, nir", "classes", "ndwi-water", "mndwi-water",
+				"product water (--product water)", "models      cloud = omnicloud; water = mndwi-water | ndwi-water", "classes     0 land, 1 water, 2 thick_cloud, 3 thin_cloud, 4 cloud_shadow"}},
 		{name: "models-file", args: func(d *cliDirs) []string { return []string{"models", pointwise} },
 			stdout: []string{pointwise, "pointwise 0.0.1", "resolution  10 m (supported 10-60 m)", "patch 64, overlap 16", "0 clear, 1 thick_cloud, 2 thin_cloud, 3 cloud_shadow (logits)"}},
 		{name: "models-check", args: func(d *cliDirs) []string {
@@ -143,6 +144,12 @@ func TestCLI(t *testing.T) {
 				"derived     nd(green,nir) = (green - nir) / (green + nir), not normalised"}},
 		{name: "models-water", args: func(d *cliDirs) []string { return []string{"models", "ndwi-water", "mndwi-water"} },
 			stdout: []string{"bands       nd(green,nir)", "bands       nd(green,swir1)", "0 land, 1 water (logits)"}},
+		{name: "info-product-water", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--product", "water"} },
+			stdout: []string{"product     water: omnicloud + ndwi-water", "derived     nd(green,nir) = (green - nir) / (green + nir), not normalised"}},
+		{name: "product-and-model", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--product", "water", "--model", pointwise} },
+			code: exitUsage, stderr: []string{"give --model or --product, not both"}},
+		{name: "product-unknown", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--product", "lakes"} },
+			code: exitFailed, stderr: []string{`no built-in product "lakes" (built-in: water)`}},
 		{name: "info-two-scenes-one-bad", args: func(d *cliDirs) []string { return []string{"info", d.scene, d.bad, "--model", pointwise} },
 			code: exitFailed, stdout: []string{"96x80 pixels"}, stderr: []string{"not a raster", "1 of 2 scenes failed"}},
 		{name: "info-stack", args: func(d *cliDirs) []string {

@@ -75,6 +75,7 @@ func (f *floatsFlag) Set(s string) error {
 // engineFlags are the flags that configure the engine, shared by commands.
 type engineFlags struct {
 	models    listFlag
+	product   string
 	ortLib    string
 	threads   int
 	streams   int
@@ -85,6 +86,7 @@ type engineFlags struct {
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
+	fs.StringVar(&f.product, "product", "", "composite product instead of --model: water (cloud model + water model, one mask: land, water, clouds, shadow) or a product .json")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all, 1 to 4 per core (default: all cores)")
 	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads, 1 to the threads (default 2)")
@@ -97,7 +99,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 // a time, so the pipeline's memory goes back to the OS before each mask's
 // COG copy (Options.ReturnMemory).
 func (f *engineFlags) options(stderr io.Writer) engine.Options {
-	return engine.Options{Models: f.models, ORTLibrary: f.ortLib, Threads: f.threads,
+	return engine.Options{Models: f.models, Product: f.product, ORTLibrary: f.ortLib, Threads: f.threads,
 		Streams: f.streams, BatchSize: f.batchSize, Logger: f.logger(stderr), ReturnMemory: true}
 }
 

@@ -100,6 +100,9 @@ func describe(ctx context.Context, w io.Writer, e *engine.Engine, paths []string
 		fmt.Fprintf(w, "  sensor      %s\n", p.Sensor)
 	}
 	m := e.Manifest()
+	if p.Product != "" {
+		fmt.Fprintf(w, "  product     %s: %s\n", p.Product, strings.Join(p.Models, " + "))
+	}
 	fmt.Fprintf(w, "  model       %s %s (bands %s)\n", m.Name, m.Version, strings.Join(m.Bands, ", "))
 	fmt.Fprintf(w, "  inputs      %s\n", strings.Join(p.Bands, ", "))
 	if p.Units != nil {

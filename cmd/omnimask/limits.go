@@ -28,6 +28,9 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 
 // check checks the engine flags given explicitly.
 func (f *engineFlags) check(set map[string]bool) error {
+	if f.product != "" && len(f.models) > 0 {
+		return usagef("--product chooses its own models: give --model or --product, not both")
+	}
 	cores := runtime.NumCPU()
 	threads := cores
 	if set["threads"] {

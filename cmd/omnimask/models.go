@@ -24,7 +24,8 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if len(refs) == 0 {
+	builtins := len(refs) == 0
+	if builtins {
 		refs = models.Builtins()
 	}
 	for _, ref := range refs {
@@ -54,6 +55,24 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			out += fmt.Sprintf(", threshold %g", m.SigmoidThreshold())
 		}
 		fmt.Fprintf(stdout, "  classes     %s (%s)\n", strings.Join(cls, ", "), out)
+	}
+	if builtins {
+		for _, name := range models.Composites() {
+			c, err := models.BuiltinComposite(name)
+			if err != nil {
+				return err
+			}
+			var roles, cls []string
+			for _, m := range c.Members {
+				roles = append(roles, m.Role+" = "+strings.Join(m.Models, " | "))
+			}
+			for _, k := range c.Classes {
+				cls = append(cls, fmt.Sprintf("%d %s", k.ID, k.Name))
+			}
+			fmt.Fprintf(stdout, "product %s (--product %s) — %s\n", c.Name, c.Name, c.Description)
+			fmt.Fprintf(stdout, "  models      %s\n", strings.Join(roles, "; "))
+			fmt.Fprintf(stdout, "  classes     %s\n", strings.Join(cls, ", "))
+		}
 	}
 	return nil
 }

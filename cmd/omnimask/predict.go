@@ -127,7 +127,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			// folder, MTL or MTD file names them, and the plan's band
 			// indices refer to them.
 			disp, _ := quicklook.DisplayBands(res.Plan.SceneBands, res.Plan.BandIndex[0], res.Plan.BandIndex[min(1, len(res.Plan.BandIndex)-1)])
-			if err := quicklook.WriteFiles(pp, res.Plan.Files, disp, res.Output, e.Manifest().Classes); err != nil {
+			if err := quicklook.WriteFiles(pp, res.Plan.Files, disp, res.Output, e.Classes()); err != nil {
 				fmt.Fprintf(stderr, "omnimask predict: %s\n", oneLine(err.Error()))
 				failed++
 				continue
@@ -182,7 +182,7 @@ func summarise(w io.Writer, e *engine.Engine, res *engine.Result) {
 		fmt.Fprintf(w, "  at %.4g m", p.ProcRes)
 	}
 	fmt.Fprintf(w, "  %d patches (%d skipped)  %s\n", p.Patches, res.Skipped, res.Elapsed.Round(time.Millisecond))
-	for _, c := range e.Manifest().Classes {
+	for _, c := range e.Classes() {
 		n := res.ClassCounts[c.ID]
 		fmt.Fprintf(w, "  %-14s %6.2f%%\n", c.Name, 100*float64(n)/float64(total))
 	}

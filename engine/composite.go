@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/omnimask/omnimask/internal/regfile"
+	"github.com/omnimask/omnimask/models"
+	"github.com/omnimask/omnimask/stitch"
+)
+
+// variant is one way the engine's models run on a scene: the models (all of
+// them for a plain engine or an ensemble; one per role for a composite
+// product), what they read (layout), and where each model's scores go in a
+// batch's score channels.
+type variant struct {
+	models []*model
+	layout *layout
+	off, k []int // per model: its first score channel and its class count
+	share  []int // per model: models averaged into its channels (an ensemble)
+	K      int   // score channels
+	// Composite products only: per rule, the class index each model must
+	// have decided (-1: any), and the class id the rule gives.
+	rules  [][]int
+	ruleID []uint8
+}
+
+// ensembleVariant is the variant of a plain engine: every model writes the
+// same channels, averaged.
+func ensembleVariant(mods []*model, lay *layout) *variant {
+	v := &variant{models: mods, layout: lay, K: len(mods[0].manifest.Classes)}
+	lay.scores = v.K
+	for range mods {
+		v.off, v.k, v.share = append(v.off, 0), append(v.k, v.K), append(v.share, len(mods))
+	}
+	return v
+}
+
+// names returns the variant's model names.
+func (v *variant) names() []string {
+	var n []string
+	for _, m := range v.models {
+		n = append(n, m.name)
+	}
+	return n
+}
+
+// loadComposite reads a composite: a built-in product name, or a .json file.
+func loadComposite(ref string) (*models.Composite, error) {
+	if !strings.ContainsAny(ref, `/\.`) {
+		return models.BuiltinComposite(ref)
+	}
+	data, err := regfile.Read(ref, regfile.MetadataLimit)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no such product file", ref)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	c, err := models.ParseComposite(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	return c, nil
+}
+
+// compositeRefs lists the distinct models a composite may run, in order.
+func compositeRefs(c *models.Composite) []string {
+	var refs []string
+	for _, m := range c.Members {
+		for _, r := range m.Models {
+			if !contains(refs, r) {
+				refs = append(refs, r)
+			}
+		}
+	}
+	return refs
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// compositeVariants returns the variants of a composite over its loaded
+// models (by reference), in order of preference: each role's alternatives
+// in the order listed, the first roles varying slowest.
+func compositeVariants(c *models.Composite, byRef map[string]*model) ([]*variant, error) {
+	for _, mem := range c.Members {
+		for _, ref := range mem.Models {
+			m := byRef[ref].manifest
+			if hardVote(m) {
+				return nil, fmt.Errorf("engine: product %s: %s outputs class indices; a product combines class scores", c.Name, ref)
+			}
+			if err := c.CheckMember(mem.Role, m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var out []*variant
+	var walk func(i int, picked []*model) error
+	walk = func(i int, picked []*model) error {
+		if i == len(c.Members) {
+			v, err := newCompositeVariant(c, append([]*model(nil), picked...))
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+			return nil
+		}
+		for _, ref := range c.Members[i].Models {
+			if err := walk(i+1, append(picked, byRef[ref])); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return out, walk(0, nil)
+}
+
+func newCompositeVariant(c *models.Composite, mods []*model) (*variant, error) {
+	var ms []*models.Manifest
+	for _, m := range mods {
+		ms = append(ms, m.manifest)
+	}
+	lay, err := newLayout(ms)
+	if err != nil {
+		return nil, err
+	}
+	v := &variant{models: mods, layout: lay}
+	for _, m := range mods {
+		v.off, v.k, v.share = append(v.off, v.K), append(v.k, len(m.manifest.Classes)), append(v.share, 1)
+		v.K += len(m.manifest.Classes)
+	}
+	lay.scores = v.K
+	ids := map[string]uint8{}
+	for _, k := range c.Classes {
+		ids[k.Name] = uint8(k.ID)
+	}
+	for _, r := range c.Rules {
+		need := make([]int, len(mods))
+		for i, mem := range c.Members {
+			need[i] = -1
+			if want, ok := r.When[mem.Role]; ok {
+				for j, k := range mods[i].manifest.Classes {
+					if k.Name == want {
+						need[i] = j
+					}
+				}
+			}
+		}
+		v.rules, v.ruleID = append(v.rules, need), append(v.ruleID, ids[r.Class])
+	}
+	return v, nil
+}
+
+// compose sets out to the composite class id of each pixel of a native row
+// from its score rows (K, a variant's channels), or 255 where a model's
+// scores are NaN (no patch covered the pixel); cls is scratch for the
+// per-model decisions. It returns the number of such uncovered pixels.
+func (v *variant) compose(out []uint8, logits [][]float32, valid []bool, cls [][]int16) (uncovered int64) {
+	for i := range v.models {
+		stitch.Argmax(cls[i], logits[v.off[i]:v.off[i]+v.k[i]])
+	}
+	for x := range out {
+		if !valid[x] {
+			out[x] = 255
+			continue
+		}
+		covered := true
+		for i := range v.models {
+			covered = covered && cls[i][x] >= 0
+		}
+		if !covered {
+			out[x] = 255
+			uncovered++
+			continue
+		}
+		for r, need := range v.rules { // the last rule has no condition
+			match := true
+			for i, n := range need {
+				if n >= 0 && int(cls[i][x]) != n {
+					match = false
+					break
+				}
+			}
+			if match {
+				out[x] = v.ruleID[r]
+				break
+			}
+		}
+	}
+	return uncovered
+}

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// products holds the engines Request.Product opened on an engine, by
+// product name: each runs that product's models with the engine's options,
+// opened on first use and closed with the engine.
+type products struct {
+	mu   sync.Mutex
+	subs map[string]*Engine
+}
+
+// forProduct returns the engine that serves req, and req for it: e itself
+// when req names no product (or e's own), else the engine of that product.
+func (e *Engine) forProduct(req Request) (*Engine, Request, error) {
+	name := req.Product
+	req.Product = ""
+	if name == "" || name == e.opts.Product {
+		return e, req, nil
+	}
+	// Checked under products.mu, which Shutdown takes after setting
+	// closed: no product engine is opened after Shutdown closed them.
+	e.products.mu.Lock()
+	defer e.products.mu.Unlock()
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil, req, ErrClosed
+	}
+	if s, ok := e.products.subs[name]; ok {
+		return s, req, nil
+	}
+	opts := e.opts
+	opts.Models, opts.Product = nil, name
+	s, err := New(opts)
+	if err != nil {
+		return nil, req, err
+	}
+	if e.products.subs == nil {
+		e.products.subs = map[string]*Engine{}
+	}
+	e.products.subs[name] = s
+	return s, req, nil
+}
+
+// shutdownProducts shuts down the engines of forProduct.
+func (e *Engine) shutdownProducts(ctx context.Context) error {
+	e.products.mu.Lock()
+	defer e.products.mu.Unlock()
+	var errs []error
+	for _, s := range e.products.subs {
+		errs = append(errs, s.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
