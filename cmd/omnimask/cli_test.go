@@ -146,7 +146,9 @@ func TestCLI(t *testing.T) {
 			stdout: []string{"bands       nd(green,nir)", "bands       nd(green,swir1)", "0 land, 1 water (logits)"}},
 		{name: "info-product-water", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--product", "water"} },
 			stdout: []string{"product     water: omnicloud + ndwi-water", "derived     nd(green,nir) = (green - nir) / (green + nir), not normalised"}},
-		{name: "product-and-model", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--product", "water", "--model", pointwise} },
+		{name: "product-and-model", args: func(d *cliDirs) []string {
+			return []string{"info", d.scene, "--product", "water", "--model", pointwise}
+		},
 			code: exitUsage, stderr: []string{"give --model or --product, not both"}},
 		{name: "product-unknown", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--product", "lakes"} },
 			code: exitFailed, stderr: []string{`no built-in product "lakes" (built-in: water)`}},
