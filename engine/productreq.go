@@ -48,6 +48,15 @@ func (e *Engine) forProduct(req Request) (*Engine, Request, error) {
 	return s, req, nil
 }
 
+// ForProduct returns the engine that serves Request.Product name on e: e
+// itself for "" or e's own product, else the product's engine, opened on
+// first use with e's options and closed with e (the caller must not close
+// it).
+func (e *Engine) ForProduct(name string) (*Engine, error) {
+	s, _, err := e.forProduct(Request{Product: name})
+	return s, err
+}
+
 // shutdownProducts shuts down the engines of forProduct.
 func (e *Engine) shutdownProducts(ctx context.Context) error {
 	e.products.mu.Lock()

@@ -112,12 +112,19 @@ func Evaluate(ctx context.Context, e *engine.Engine, run *Run, opts Options) (*R
 	if len(steps) == 0 {
 		steps = []Step{{Scale: 1}}
 	}
+	if run.Product != "" {
+		pe, err := e.ForProduct(run.Product)
+		if err != nil {
+			return nil, fmt.Errorf("eval: %s: %w", runName(run), err)
+		}
+		e = pe
+	}
 	sc, err := newScorer(e, run)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Run: run.Name, RunFile: run.Path, Description: run.Description,
-		Models: e.Models(), Groups: run.Groups, Steps: steps, Method: Method}
+		Models: e.Models(), Product: run.Product, Groups: run.Groups, Steps: steps, Method: Method}
 	root := run.Root(opts.DataRoot)
 	total, done := len(run.Scenes)*len(steps), 0
 	for _, s := range run.Scenes {

@@ -19,6 +19,7 @@ type Report struct {
 	RunFile     string   `json:"run_file,omitempty"`
 	Description string   `json:"description,omitempty"`
 	Models      []string `json:"models"`
+	Product     string   `json:"product,omitempty"` // the run's composite product, if any
 	Groups      []Group  `json:"groups"`
 	Steps       []Step   `json:"steps"`
 	Method      string   `json:"method"`
@@ -246,7 +247,11 @@ func (r *Report) WriteMarkdown(w io.Writer, full bool) error {
 	if r.Description != "" {
 		p("%s\n\n", r.Description)
 	}
-	p("- Model: %s\n", strings.Join(r.Models, " + "))
+	if r.Product != "" {
+		p("- Product: %s (models loaded: %s; each scene runs one per role)\n", r.Product, strings.Join(r.Models, ", "))
+	} else {
+		p("- Model: %s\n", strings.Join(r.Models, " + "))
+	}
 	if r.RunFile != "" {
 		p("- Run file: `%s`\n", r.RunFile)
 	}

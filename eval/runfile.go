@@ -30,6 +30,10 @@ type Run struct {
 	Bands      string   `json:"bands,omitempty" yaml:"bands"`
 	Resolution float64  `json:"resolution_m,omitempty" yaml:"resolution_m"`
 	LabelMap   LabelMap `json:"label_map,omitempty" yaml:"label_map"`
+	// Product, when set, runs that composite product (engine.Request.Product,
+	// e.g. "water") instead of the engine's models; groups then name the
+	// product's classes.
+	Product string `json:"product,omitempty" yaml:"product"`
 	// Scale and Offset give the scenes' reflectance (value x scale +
 	// offset) to models that want reflectance (engine.Request.Scale).
 	Scale  []float64 `json:"scale,omitempty" yaml:"scale"`

@@ -204,3 +204,15 @@ func TestRunFileScale(t *testing.T) {
 		t.Fatalf("scales %v %v, offsets %v %v", a.Scale, b.Scale, a.Offset, b.Offset)
 	}
 }
+
+// TestWaterRunFile: the shipped water run file names the water product and
+// scores its classes (land, water, cloud, shadow).
+func TestWaterRunFile(t *testing.T) {
+	r, err := LoadRunFile(filepath.Join("runs", "water-s2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Product != "water" || len(r.Groups) != 4 || r.Groups[1].Name != "water" || r.Groups[1].Classes[0] != 1 {
+		t.Errorf("product %q groups %+v", r.Product, r.Groups)
+	}
+}
