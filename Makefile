@@ -29,6 +29,10 @@ demo: build
 	  ./$(BIN) predict $(SHARED)/scenes/landsat8-sr/lc08_232066_20190727.tif $(SHARED)/scenes/naip-5m/naip_2020.tif \
 	    --output-dir $(OUT)/demo --preview $(OUT)/demo; \
 	fi
+	@if [ -d $(SHARED)/water/s2-surface-water ]; then \
+	  ./$(BIN) predict $(SHARED)/water/s2-surface-water/S2A_20190817_image.tif --product water \
+	    -o $(OUT)/demo/S2A_20190817_water.tif --preview $(OUT)/demo/S2A_20190817_water.png; \
+	fi
 	@echo "demo: masks and previews in $(OUT)/demo"
 
 # vet, staticcheck (pinned in go.mod as a tool, checked by go.sum) and the race-enabled
