@@ -2,6 +2,7 @@ package liberr
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"testing"
 )
@@ -29,5 +30,20 @@ func TestError(t *testing.T) {
 	var pe *fs.PathError
 	if !errors.As(err, &le) || le.Path != "x" || !errors.Is(err, sentinel) || !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) {
 		t.Errorf("errors.Is/As do not reach through %v", err)
+	}
+}
+
+// Mark classifies without rewording: the message is err's, errors.Is finds
+// both the kind and err's own chain.
+func TestMark(t *testing.T) {
+	kind := errors.New("kind")
+	cause := errors.New("cause")
+	err := fmt.Errorf("f.tif: %w", cause)
+	m := Mark(err, kind)
+	if m.Error() != "f.tif: cause" || !errors.Is(m, kind) || !errors.Is(m, cause) || errors.Unwrap(m) != err {
+		t.Errorf("Mark: %q, Is kind %v, Is cause %v", m, errors.Is(m, kind), errors.Is(m, cause))
+	}
+	if Mark(nil, kind) != nil {
+		t.Error("Mark(nil) is not nil")
 	}
 }
