@@ -2,9 +2,9 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 	"image"
 	"math"
+	"strings"
 
 	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/models"
