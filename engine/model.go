@@ -126,6 +126,9 @@ func openModel(ref string, opts ort.Options) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.IsEmbedding() {
+		return nil, fmt.Errorf("%s: %w: %s is an embedding encoder (output embedding), not a mask model; run it with omnimask embed", ref, models.ErrManifest, m.Name)
+	}
 	s, err := ort.Open(data, g, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)

@@ -40,6 +40,10 @@ const (
 	// integers (int64, int32 or uint8), the position of the class in the
 	// manifest's list. Overlapping patches are combined by hard vote.
 	ClassIndex = "class_index"
+	// Embedding is an encoder's feature map: N x D x H/s x W/s float32,
+	// D = embedding_dim, s = output_stride (see MANIFEST.md, "Embedding
+	// encoders"). Such models are run by the embed package, not by predict.
+	Embedding = "embedding"
 )
 
 // Input units a manifest can ask for.
@@ -82,7 +86,12 @@ type Manifest struct {
 	SizeMultiple  int           `json:"size_multiple,omitempty"`
 	Output        string        `json:"output"`
 	Threshold     float64       `json:"threshold,omitempty"` // sigmoid only; 0 = DefaultThreshold
-	Classes       []Class       `json:"classes"`
+	Classes       []Class       `json:"classes,omitempty"`
+	// Task is "embedding" for encoders (output "embedding"); empty or
+	// "segmentation" for mask models.
+	Task         string `json:"task,omitempty"`
+	EmbeddingDim int    `json:"embedding_dim,omitempty"` // D, output "embedding" only
+	OutputStride int    `json:"output_stride,omitempty"` // feature map stride, output "embedding" only
 }
 
 // ParseManifest decodes and validates a manifest. Unknown fields are errors,
@@ -159,6 +168,15 @@ func (m *Manifest) Validate() error {
 	if m.SizeMultiple < 0 || m.SizeMultiple > m.PatchSize {
 		return bad("size_multiple %d outside 0..patch_size", m.SizeMultiple)
 	}
+	if m.Output == Embedding || m.Task == TaskEmbedding {
+		return m.validateEmbedding()
+	}
+	if m.Task != "" && m.Task != TaskSegmentation {
+		return bad("task %q (want segmentation or embedding)", m.Task)
+	}
+	if m.EmbeddingDim != 0 || m.OutputStride != 0 {
+		return bad("embedding_dim and output_stride are for output embedding only")
+	}
 	if len(m.Classes) < 1 || len(m.Classes) > 254 {
 		return bad("%d classes (want 1..254)", len(m.Classes))
 	}
@@ -203,8 +221,11 @@ func (m *Manifest) SigmoidThreshold() float64 {
 
 // OutputChannels returns the channel count the graph's output must have:
 // one per class for logits and probabilities, one for sigmoid and class
-// index outputs.
+// index outputs, embedding_dim for embeddings.
 func (m *Manifest) OutputChannels() int {
+	if m.Output == Embedding {
+		return m.EmbeddingDim
+	}
 	if m.Output == Sigmoid || m.Output == ClassIndex {
 		return 1
 	}

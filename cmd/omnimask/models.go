@@ -54,6 +54,10 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if m.Output == models.Sigmoid {
 			out += fmt.Sprintf(", threshold %g", m.SigmoidThreshold())
 		}
+		if m.IsEmbedding() {
+			fmt.Fprintf(stdout, "  output      embedding, %d-D, stride %d (omnimask embed)\n", m.EmbeddingDim, m.OutputStride)
+			continue
+		}
 		fmt.Fprintf(stdout, "  classes     %s (%s)\n", strings.Join(cls, ", "), out)
 	}
 	if builtins {

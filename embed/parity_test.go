@@ -1,0 +1,57 @@
+package embed
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"testing"
+
+	"github.com/omnimask/omnimask/internal/ort"
+)
+
+func setup(t *testing.T) {
+	t.Helper()
+	if _, err := ort.Setup(""); err != nil {
+		t.Skipf("no ONNX Runtime: %v", err)
+	}
+}
+
+// TestBuiltinParity checks the built-in encoder's ONNX output under ONNX
+// Runtime against PyTorch's (testdata/embed/mnv2_parity.json, written by
+// models/train/export_embed.py).
+func TestBuiltinParity(t *testing.T) {
+	setup(t)
+	raw, err := os.ReadFile("../testdata/embed/mnv2_parity.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		InputShape  []int64   `json:"input_shape"`
+		Input       []float32 `json:"input"`
+		OutputShape []int64   `json:"output_shape"`
+		Output      []float64 `json:"output"`
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Load("mobilenetv2-imagenet", ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	got, shape, err := e.Run(ref.Input, [4]int64(ref.InputShape))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shape != [4]int64(ref.OutputShape) {
+		t.Fatalf("shape %v, PyTorch %v", shape, ref.OutputShape)
+	}
+	var worst float64
+	for i, v := range ref.Output {
+		worst = max(worst, math.Abs(float64(got[i])-v))
+	}
+	t.Logf("max |ONNX Runtime - PyTorch| = %.2e over %d values", worst, len(got))
+	if worst > 1e-4 {
+		t.Fatalf("max abs diff %.3g > 1e-4", worst)
+	}
+}
