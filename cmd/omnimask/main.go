@@ -8,6 +8,7 @@
 //	omnimask eval RUNFILE [flags]       score a model against reference masks
 //	omnimask serve [flags]              HTTP service on the library
 //	omnimask models                     list the built-in models
+//	omnimask embed SCENE... -o OUT.tif  per-chip embeddings (D-band GeoTIFF)
 //	omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
 //	omnimask version                    print versions
 //
@@ -97,6 +98,7 @@ Usage:
   omnimask eval RUNFILE [flags]       score a model against reference masks
   omnimask serve [flags]              HTTP service: POST /v1/predict, GET /v1/models, /healthz, /metrics
   omnimask models                     list the built-in models
+  omnimask embed SCENE... -o OUT.tif  per-chip embeddings (D-band GeoTIFF)
   omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
   omnimask version                    print omnimask, GDAL and ONNX Runtime versions
 
@@ -126,6 +128,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = runServe(ctx, rest, stdout, stderr)
 	case "models":
 		err = runModels(ctx, rest, stdout, stderr)
+	case "embed":
+		err = runEmbed(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		err = runVersion(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -84,6 +84,27 @@ def save(model, path):
     print("wrote", os.path.relpath(path))
 
 
+
+def embedding_models(out):
+    """chipmean: an embedding encoder whose feature map is the mean of each
+    8x8 cell of its input (AveragePool 8/8), so a chip's pooled embedding is
+    its per-band mean after normalisation; embed tests compare it with a
+    float64 mean of the same pixels."""
+    man = manifest("chipmean", task="embedding", output="embedding", embedding_dim=3, output_stride=8,
+                   size_multiple=8, patch_size=64, overlap=0, min_resolution_m=0, max_resolution_m=0)
+    del man["classes"]
+    man["description"] = "test encoder: per-band means of 8x8 cells"
+    pool = helper.make_node("AveragePool", ["input"], ["output"], kernel_shape=[8, 8], strides=[8, 8])
+    g = helper.make_graph([pool], "chipmean",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 3, "h", "w"])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    p = m.metadata_props.add()
+    p.key = "omnimask.manifest"
+    p.value = json.dumps(man)
+    save(m, f"{out}/chipmean.onnx")
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     save(conv_model("pointwise", manifest("pointwise")), f"{out}/pointwise.onnx")
@@ -109,6 +130,7 @@ def main(out):
          f"{out}/bad_manifest.onnx")
     save(conv_model("nomanifest", None), f"{out}/no_manifest.onnx")
     output_kinds(out)
+    embedding_models(out)
     convbench(f"{out}/convbench.onnx")
     with open(f"{out}/corrupt.onnx", "wb") as f:
         f.write(b"\x08\x07this is not a protobuf model" * 7)

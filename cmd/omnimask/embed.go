@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/omnimask/omnimask/embed"
+	"github.com/omnimask/omnimask/internal/ort"
+)
+
+// runEmbed is `omnimask embed`: one embedding vector per chip.
+func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("embed", "SCENE... -o OUT.tif [flags]", stderr)
+	model := fs.String("model", "mobilenetv2-imagenet", "embedding encoder: built-in name or ONNX file")
+	mode := fs.String("mode", "chips", "chips: one vector per chip (dense: not implemented)")
+	out := fs.String("o", "", "output GeoTIFF (D float32 bands, one pixel per chip; sidecar OUT.json)")
+	var o embed.Options
+	fs.IntVar(&o.Chip, "chip", 32, "chip size in pixels (a multiple of the encoder's size_multiple)")
+	fs.IntVar(&o.Stride, "stride", 0, "chip grid step in pixels (default: the chip size)")
+	fs.Float64Var(&o.MaxNoData, "max-nodata", 0.5, "a chip with a larger fraction of nodata pixels is nodata (NaN)")
+	fs.IntVar(&o.Batch, "batch", 64, "chips per inference call")
+	fs.Float64Var(&o.Scale, "scale", 0, "reflectance = value x scale + offset (reflectance encoders; 0: values are reflectance)")
+	fs.Float64Var(&o.Offset, "offset", 0, "see --scale")
+	bands := fs.String("bands", "", "1-based scene band numbers for the encoder's bands, comma-separated (default: by band name)")
+	threads := fs.Int("threads", 0, "inference threads (default: all cores)")
+	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
+	quiet := fs.Bool("quiet", false, "print nothing on success")
+	scene, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(scene) == 0:
+		return usagef("no scene")
+	case *out == "":
+		return usagef("no output (-o)")
+	case *mode != "chips":
+		return usagef("--mode %q: only chips is implemented", *mode)
+	}
+	if o.MaxNoData == 0 {
+		o.MaxNoData = 1e-12 // an explicit 0 means: no nodata pixel at all
+	}
+	if *bands != "" {
+		for _, f := range strings.Split(*bands, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return usagef("--bands %q: want 1-based band numbers", *bands)
+			}
+			o.Bands = append(o.Bands, n)
+		}
+	}
+	if _, err := ort.Setup(*ortLib); err != nil {
+		return err
+	}
+	e, err := embed.Load(*model, ort.Options{Threads: *threads})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	res, err := embed.Chips(ctx, e, scene, *out, o)
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintf(stdout, "%s: %dx%d chips (%d embedded, %d nodata), %d-D, %.2fs (inference %.2fs, %.0f chips/s)\n",
+			*out, res.Cols, res.Rows, res.Chips, res.NoDataChips, e.Dim(), res.Total.Seconds(), res.Infer.Seconds(),
+			float64(res.Chips)/res.Total.Seconds())
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+package embed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/models"
+	"github.com/omnimask/omnimask/raster"
+)
+
+// Options configure a chips run.
+type Options struct {
+	Chip   int // chip size in pixels (at the scene's native resolution); 0 = 32
+	Stride int // chip grid step in pixels; 0 = Chip
+	// MaxNoData is the fraction of nodata pixels above which a chip is
+	// nodata (all D values NaN); default 0.5, 1 keeps every chip.
+	MaxNoData float64
+	Batch     int // chips per inference call; 0 = 64
+	// Bands gives, for each of the encoder's bands, the 1-based scene band
+	// to read; nil matches the scene's band names (case-insensitive).
+	Bands []int
+	// Scale and Offset convert values as read to the encoder's units
+	// (value*Scale + Offset) for "input_units": "reflectance" encoders;
+	// Scale 0 means values are reflectance as read (float bands only).
+	Scale, Offset float64
+}
+
+// Result describes a finished chips run.
+type Result struct {
+	Cols, Rows  int           // chip grid size (the output raster's size)
+	Chips       int           // chips embedded (not nodata)
+	NoDataChips int           // chips above the nodata threshold
+	Infer       time.Duration // time inside ONNX Runtime
+	Total       time.Duration
+}
+
+// Sidecar is written next to the output (OUT.json): what produced the
+// embeddings, so embeddings of different encoders are never mixed.
+type Sidecar struct {
+	Encoder       string               `json:"encoder"`
+	Version       string               `json:"version"`
+	Dim           int                  `json:"embedding_dim"`
+	Bands         []string             `json:"bands"`
+	Normalization models.Normalization `json:"normalization"`
+	InputUnits    string               `json:"input_units,omitempty"`
+	Scale         float64              `json:"scale,omitempty"`
+	Offset        float64              `json:"offset,omitempty"`
+	Chip          int                  `json:"chip"`
+	Stride        int                  `json:"stride"`
+	MaxNoData     float64              `json:"max_nodata"`
+	Scene         []string             `json:"scene"`
+}
+
+func (o *Options) defaults() error {
+	if o.Chip == 0 {
+		o.Chip = 32
+	}
+	if o.Stride == 0 {
+		o.Stride = o.Chip
+	}
+	if o.Batch == 0 {
+		o.Batch = 64
+	}
+	if o.MaxNoData == 0 {
+		o.MaxNoData = 0.5
+	}
+	switch {
+	case o.Chip < 1 || o.Chip > 4096 || o.Stride < 1 || o.Stride > o.Chip:
+		return fmt.Errorf("embed: chip %d and stride %d: want 1 <= stride <= chip <= 4096", o.Chip, o.Stride)
+	case o.MaxNoData < 0 || o.MaxNoData > 1:
+		return fmt.Errorf("embed: nodata threshold %g outside 0..1", o.MaxNoData)
+	case o.Batch < 1:
+		return fmt.Errorf("embed: batch %d < 1", o.Batch)
+	}
+	return nil
+}
+
+// Chips embeds every chip of the chip grid of the scene (one or more files
+// on one grid) and writes a float32 GeoTIFF with D bands at out, one pixel
+// per chip (its geotransform is the chip grid's, the pixel centred on its
+// chip), and the sidecar out.json. The scene is read one row of chips at a
+// time, so memory is bounded by the scene width times the chip size.
+func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Options) (*Result, error) {
+	t0 := time.Now()
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	m := e.Manifest
+	if o.Chip%m.Multiple() != 0 {
+		return nil, fmt.Errorf("embed: chip %d is not a multiple of %s's size_multiple %d", o.Chip, e.Ref, m.Multiple())
+	}
+	s, err := gdalio.Open(scene...)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	idx, err := bandIndex(s, m.Bands, o.Bands)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Select(idx); err != nil {
+		return nil, err
+	}
+	norm, err := newNormalizer(m, s.Selected(), o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", scene[0], err)
+	}
+	cols, rows := (s.Size.X-o.Chip)/o.Stride+1, (s.Size.Y-o.Chip)/o.Stride+1
+	if s.Size.X < o.Chip || s.Size.Y < o.Chip {
+		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px chip", scene[0], s.Size.X, s.Size.Y, o.Chip)
+	}
+	geo := s.Geo
+	if !geo.Transform.IsIdentity() {
+		c := float64(o.Chip-o.Stride) / 2
+		x0, y0 := geo.Transform.Apply(c, c)
+		geo.Transform = geo.Transform.Scale(float64(o.Stride), float64(o.Stride))
+		geo.Transform[0], geo.Transform[3] = x0, y0
+		geo.GCPs = nil
+	}
+	D := e.Dim()
+	w, err := createVectors(out, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version})
+	if err != nil {
+		return nil, err
+	}
+	defer w.close()
+
+	res := &Result{Cols: cols, Rows: rows}
+	C, cs := len(m.Bands), o.Chip
+	strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, cs))
+	batch := make([]float32, 0, o.Batch*C*cs*cs)
+	var batchCol []int
+	row := make([]float32, D*cols) // band-major: D rows of cols values
+	flush := func() error {
+		if len(batchCol) == 0 {
+			return nil
+		}
+		t := time.Now()
+		fm, shape, err := e.Run(batch, [4]int64{int64(len(batchCol)), int64(C), int64(cs), int64(cs)})
+		res.Infer += time.Since(t)
+		if err != nil {
+			return err
+		}
+		v := Pool(fm, shape)
+		for k, col := range batchCol {
+			for d := range D {
+				row[d*cols+col] = v[k*D+d]
+			}
+		}
+		batch, batchCol = batch[:0], batchCol[:0]
+		return nil
+	}
+	chip := make([]float32, C*cs*cs)
+	for r := range rows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		strip.Rect = image.Rect(0, r*o.Stride, s.Size.X, r*o.Stride+cs)
+		if err := s.Read(strip); err != nil {
+			return nil, err
+		}
+		for c := range cols {
+			x0 := c * o.Stride
+			if !norm.chip(chip, strip, x0, r*o.Stride, cs, o.MaxNoData) {
+				res.NoDataChips++
+				for d := range D {
+					row[d*cols+c] = float32(math.NaN())
+				}
+				continue
+			}
+			res.Chips++
+			batch = append(batch, chip...)
+			batchCol = append(batchCol, c)
+			if len(batchCol) == o.Batch {
+				if err := flush(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
+		if err := w.writeRow(r, row); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.close(); err != nil {
+		return nil, err
+	}
+	sc := Sidecar{Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
+		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Chip: o.Chip, Stride: o.Stride, MaxNoData: o.MaxNoData, Scene: scene}
+	js, _ := json.MarshalIndent(sc, "", "  ")
+	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("%s.json: %w", out, err)
+	}
+	res.Total = time.Since(t0)
+	return res, nil
+}
+
+// bandIndex maps the encoder's bands to scene band indices (0-based).
+func bandIndex(s *gdalio.Scene, want []string, given []int) ([]int, error) {
+	if given != nil {
+		if len(given) != len(want) {
+			return nil, fmt.Errorf("embed: %d bands given for the encoder's %d (%s)", len(given), len(want), strings.Join(want, ", "))
+		}
+		idx := make([]int, len(given))
+		for i, b := range given {
+			idx[i] = b - 1
+		}
+		return idx, nil
+	}
+	var idx []int
+	for _, w := range want {
+		found := -1
+		for i, b := range s.Bands {
+			if strings.EqualFold(b.Name, w) {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			return nil, fmt.Errorf("%s: no band named %q (the encoder takes %s; give the band numbers)", s.Paths[0], w, strings.Join(want, ", "))
+		}
+		idx = append(idx, found)
+	}
+	return idx, nil
+}
