@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
@@ -133,62 +134,87 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 
 	res := &Result{Cols: cols, Rows: rows}
 	C, cs := len(m.Bands), o.Chip
-	strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, cs))
-	batch := make([]float32, 0, o.Batch*C*cs*cs)
-	var batchCol []int
-	row := make([]float32, D*cols) // band-major: D rows of cols values
-	flush := func() error {
-		if len(batchCol) == 0 {
-			return nil
-		}
-		t := time.Now()
-		fm, shape, err := e.Run(batch, [4]int64{int64(len(batchCol)), int64(C), int64(cs), int64(cs)})
-		res.Infer += time.Since(t)
-		if err != nil {
-			return err
-		}
-		v := Pool(fm, shape)
-		for k, col := range batchCol {
-			for d := range D {
-				row[d*cols+col] = v[k*D+d]
+	// A producer reads and normalises chip row r+1 while row r is inferred
+	// (two rows in flight at most: memory stays bounded).
+	type chipRow struct {
+		r     int
+		chips []float32 // len(cols) x C x cs x cs
+		cols  []int     // chip column of each chip in chips
+		err   error
+	}
+	rowsC := make(chan chipRow, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: the producer is out of the scene before it closes
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(rowsC)
+		strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, cs))
+		for r := range rows {
+			cr := chipRow{r: r}
+			strip.Rect = image.Rect(0, r*o.Stride, s.Size.X, r*o.Stride+cs)
+			if err := s.Read(strip); err != nil {
+				cr.err = err
+			} else {
+				norm.validity(strip)
+				cr.chips = make([]float32, 0, cols*C*cs*cs)
+				for c := range cols {
+					n := len(cr.chips)
+					cr.chips = cr.chips[:n+C*cs*cs]
+					if norm.chip(cr.chips[n:], strip, c*o.Stride, r*o.Stride, cs, o.MaxNoData) {
+						cr.cols = append(cr.cols, c)
+					} else {
+						cr.chips = cr.chips[:n]
+					}
+				}
+			}
+			select {
+			case rowsC <- cr:
+			case <-ctx.Done():
+				return
+			}
+			if cr.err != nil {
+				return
 			}
 		}
-		batch, batchCol = batch[:0], batchCol[:0]
-		return nil
-	}
-	chip := make([]float32, C*cs*cs)
-	for r := range rows {
+	}()
+	row := make([]float32, D*cols) // band-major: D runs of cols values
+	per := C * cs * cs
+	for cr := range rowsC {
+		if cr.err != nil {
+			return nil, cr.err
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		strip.Rect = image.Rect(0, r*o.Stride, s.Size.X, r*o.Stride+cs)
-		if err := s.Read(strip); err != nil {
-			return nil, err
+		for i := range row {
+			row[i] = float32(math.NaN())
 		}
-		for c := range cols {
-			x0 := c * o.Stride
-			if !norm.chip(chip, strip, x0, r*o.Stride, cs, o.MaxNoData) {
-				res.NoDataChips++
+		res.Chips += len(cr.cols)
+		res.NoDataChips += cols - len(cr.cols)
+		for k0 := 0; k0 < len(cr.cols); k0 += o.Batch {
+			k1 := min(k0+o.Batch, len(cr.cols))
+			t := time.Now()
+			fm, shape, err := e.Run(cr.chips[k0*per:k1*per], [4]int64{int64(k1 - k0), int64(C), int64(cs), int64(cs)})
+			res.Infer += time.Since(t)
+			if err != nil {
+				return nil, err
+			}
+			v := Pool(fm, shape)
+			for k, col := range cr.cols[k0:k1] {
 				for d := range D {
-					row[d*cols+c] = float32(math.NaN())
-				}
-				continue
-			}
-			res.Chips++
-			batch = append(batch, chip...)
-			batchCol = append(batchCol, c)
-			if len(batchCol) == o.Batch {
-				if err := flush(); err != nil {
-					return nil, err
+					row[d*cols+col] = v[k*D+d]
 				}
 			}
 		}
-		if err := flush(); err != nil {
+		if err := w.writeRow(cr.r, row); err != nil {
 			return nil, err
 		}
-		if err := w.writeRow(r, row); err != nil {
-			return nil, err
-		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := w.close(); err != nil {
 		return nil, err

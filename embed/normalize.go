@@ -14,7 +14,8 @@ type normalizer struct {
 	m             *models.Manifest
 	nodata        []raster.NoData
 	scale, offset float64
-	valid         []bool // scratch: per pixel of a chip
+	valid         []bool // per pixel of the current strip
+	stripW        int
 }
 
 func newNormalizer(m *models.Manifest, bands []gdalio.Band, o Options) (*normalizer, error) {
@@ -36,30 +37,48 @@ func newNormalizer(m *models.Manifest, bands []gdalio.Band, o Options) (*normali
 	return n, nil
 }
 
-// chip fills dst (C x cs x cs) from the cs x cs window at (x0, y0) of strip
-// and reports whether the chip's nodata fraction is at most maxND. A pixel is
-// nodata when every band equals its nodata value or any is NaN or ±Inf.
-func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, maxND float64) bool {
-	C, np := strip.C, cs*cs
-	if cap(n.valid) < np {
-		n.valid = make([]bool, np)
+// validity marks the strip's nodata pixels (every band equal to its
+// nodata value, or any band NaN or ±Inf) in n.valid, strip-wide.
+func (n *normalizer) validity(strip *raster.Float32) {
+	w, h := strip.Rect.Dx(), strip.Rect.Dy()
+	if cap(n.valid) < w*h {
+		n.valid = make([]bool, w*h)
 	}
-	valid := n.valid[:np]
-	bad := 0
-	for y := range cs {
-		for x := range cs {
-			all, nonFinite := true, false
-			for c := range C {
-				v := strip.At(c, x0+x, y0+y)
+	n.valid = n.valid[:w*h]
+	n.stripW = w
+	all := make([]bool, w)
+	for y := range h {
+		valid := n.valid[y*w : (y+1)*w]
+		for i := range valid {
+			valid[i], all[i] = true, true
+		}
+		for c := range strip.C {
+			nd := n.nodata[c]
+			for i, v := range strip.Row(c, strip.Rect.Min.Y+y) {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					nonFinite = true
+					valid[i] = false
 				}
-				if nd := n.nodata[c]; !nd.Set || float64(v) != nd.Value {
-					all = false
+				if !nd.Set || float64(v) != nd.Value {
+					all[i] = false
 				}
 			}
-			ok := !nonFinite && !all
-			valid[y*cs+x] = ok
+		}
+		for i := range valid {
+			if all[i] {
+				valid[i] = false
+			}
+		}
+	}
+}
+
+// chip fills dst (C x cs x cs) from the cs x cs window at scene (x0, y0) of
+// strip (whose validity was computed) and reports whether the chip's nodata
+// fraction is at most maxND.
+func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, maxND float64) bool {
+	np, oy := cs*cs, strip.Rect.Min.Y
+	bad := 0
+	for y := range cs {
+		for _, ok := range n.valid[(y0-oy+y)*n.stripW+x0 : (y0-oy+y)*n.stripW+x0+cs] {
 			if !ok {
 				bad++
 			}
@@ -69,27 +88,31 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, 
 		return false
 	}
 	fill := n.m.NoDataFill
-	for c := range C {
+	for c := range strip.C {
 		out := dst[c*np : (c+1)*np]
 		mean, std := 0.0, 1.0
 		switch n.m.Normalization.Kind {
 		case models.Fixed:
 			mean, std = n.m.Normalization.Mean[c], n.m.Normalization.Std[c]
 		case models.ZScore:
-			mean, std = n.zstats(strip, c, x0, y0, cs, valid)
+			mean, std = n.zstats(strip, c, x0, y0, cs)
 		}
+		scale, offset := n.scale, n.offset
+		if n.m.Normalization.Kind == models.ZScore {
+			scale, offset = 1, 0
+		}
+		// (x*scale + offset - mean) / std as one multiply-add in float64
+		a, b := scale/std, (offset-mean)/std
 		for y := range cs {
 			row := strip.Row(c, y0+y)[x0 : x0+cs]
+			valid := n.valid[(y0-oy+y)*n.stripW+x0:]
+			o := out[y*cs : (y+1)*cs]
 			for x, v := range row {
-				if !valid[y*cs+x] {
-					out[y*cs+x] = fill
+				if !valid[x] {
+					o[x] = fill
 					continue
 				}
-				f := float64(v)
-				if n.m.Normalization.Kind != models.ZScore {
-					f = f*n.scale + n.offset
-				}
-				out[y*cs+x] = float32((f - mean) / std)
+				o[x] = float32(float64(v)*a + b)
 			}
 		}
 	}
@@ -98,11 +121,13 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, 
 
 // zstats is the dynamic z-score's mean and std (population, float64) over the
 // chip's valid pixels of channel c; std 0 becomes 1 (see MANIFEST.md).
-func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs int, valid []bool) (float64, float64) {
+func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs int) (float64, float64) {
+	oy := strip.Rect.Min.Y
+	valid := func(x, y int) bool { return n.valid[(y0-oy+y)*n.stripW+x0+x] }
 	var s, k float64
 	for y := range cs {
 		for x, v := range strip.Row(c, y0+y)[x0 : x0+cs] {
-			if valid[y*cs+x] {
+			if valid(x, y) {
 				s += float64(v)
 				k++
 			}
@@ -112,7 +137,7 @@ func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs int, valid []bo
 	var ss float64
 	for y := range cs {
 		for x, v := range strip.Row(c, y0+y)[x0 : x0+cs] {
-			if valid[y*cs+x] {
+			if valid(x, y) {
 				d := float64(v) - mean
 				ss += d * d
 			}

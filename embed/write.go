@@ -26,7 +26,7 @@ type vectorWriter struct {
 func createVectors(path string, size image.Point, d int, geo raster.Geo, meta map[string]string) (*vectorWriter, error) {
 	gdalio.Register()
 	ds, err := godal.Create(godal.GTiff, path, d, godal.Float32, size.X, size.Y, godal.CreationOption(
-		"INTERLEAVE=PIXEL", "TILED=NO", "BLOCKYSIZE=1", "COMPRESS=DEFLATE", "PREDICTOR=3", "BIGTIFF=IF_SAFER"))
+		"INTERLEAVE=PIXEL", "TILED=NO", "BLOCKYSIZE=1", "COMPRESS=ZSTD", "PREDICTOR=3", "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER"))
 	if err != nil {
 		return nil, &liberr.Error{Path: path, Op: "create", Err: err}
 	}
