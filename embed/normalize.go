@@ -101,6 +101,13 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, 
 		if n.m.Normalization.Kind == models.ZScore {
 			scale, offset = 1, 0
 		}
+		if ns := n.m.Normalization.Scale; ns != nil { // manifest per-band scale/offset, after the units
+			scale, offset = scale*ns[c], offset*ns[c]+n.m.Normalization.Offset[c]
+		}
+		if n.m.Normalization.Kind == models.SoftCon {
+			n.softcon(out, strip, c, x0, y0, cs, scale, offset)
+			continue
+		}
 		// (x*scale + offset - mean) / std as one multiply-add in float64
 		a, b := scale/std, (offset-mean)/std
 		for y := range cs {
@@ -148,4 +155,38 @@ func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs int) (float64, 
 		std = 1
 	}
 	return mean, std
+}
+
+// softcon writes SoftCon / SSL4EO's normalisation of channel c:
+// (x - (mean - 2 std)) / (4 std) * 255, clipped to [0, 255], truncated, and
+// divided by 255 when the manifest says unit; x is the value as read times
+// scale plus offset. Computed in float64 in numpy's order (see
+// testdata/embed/gen_softcon_vectors.py).
+func (n *normalizer) softcon(out []float32, strip *raster.Float32, c, x0, y0, cs int, scale, offset float64) {
+	nm := n.m.Normalization
+	lo, width := nm.Mean[c]-2*nm.Std[c], 4*nm.Std[c]
+	oy := strip.Rect.Min.Y
+	for y := range cs {
+		row := strip.Row(c, y0+y)[x0 : x0+cs]
+		valid := n.valid[(y0-oy+y)*n.stripW+x0:]
+		o := out[y*cs : (y+1)*cs]
+		for x, v := range row {
+			if !valid[x] {
+				o[x] = n.m.NoDataFill
+				continue
+			}
+			o[x] = SoftConValue(float64(v)*scale+offset, lo, width, nm.Unit)
+		}
+	}
+}
+
+// SoftConValue is SoftCon's normalisation of one value x, given
+// lo = mean - 2 std and width = 4 std.
+func SoftConValue(x, lo, width float64, unit bool) float32 {
+	y := (x - lo) / width * 255
+	y = math.Trunc(min(max(y, 0), 255))
+	if unit {
+		return float32(y / 255)
+	}
+	return float32(y)
 }

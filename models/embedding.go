@@ -1,6 +1,9 @@
 package models
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Tasks a manifest can declare.
 const (
@@ -30,6 +33,50 @@ func (m *Manifest) validateEmbedding() error {
 		return bad("output_stride %d outside 1..patch_size", m.OutputStride)
 	case m.Multiple()%m.OutputStride != 0:
 		return bad("size_multiple %d must be a multiple of output_stride %d", m.Multiple(), m.OutputStride)
+	}
+	return nil
+}
+
+// SoftCon is the normalisation of the SoftCon / SSL4EO encoders: with the
+// manifest's per-band mean and std, (x - (mean - 2 std)) / (4 std) * 255
+// clipped to [0, 255] and truncated to an integer (uint8), then divided by
+// 255 when the normalisation says "unit". Embedding encoders only.
+const SoftCon = "softcon"
+
+func (m *Manifest) validateSoftCon() error {
+	n := &m.Normalization
+	switch {
+	case !m.IsEmbedding():
+		return fmt.Errorf("%w: normalization softcon is for embedding encoders only", ErrManifest)
+	case len(n.Mean) != len(m.Bands) || len(n.Std) != len(m.Bands):
+		return fmt.Errorf("%w: softcon normalisation needs %d means and stds", ErrManifest, len(m.Bands))
+	}
+	for _, s := range n.Std {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("%w: softcon normalisation std %g must be > 0", ErrManifest, s)
+		}
+	}
+	return nil
+}
+
+func (m *Manifest) validateBandScale() error {
+	n := &m.Normalization
+	if n.Unit && n.Kind != SoftCon {
+		return fmt.Errorf("%w: normalization unit is for softcon only", ErrManifest)
+	}
+	if n.Scale == nil && n.Offset == nil {
+		return nil
+	}
+	if !m.IsEmbedding() {
+		return fmt.Errorf("%w: normalization scale and offset are for embedding encoders only", ErrManifest)
+	}
+	if len(n.Scale) != len(m.Bands) || len(n.Offset) != len(m.Bands) {
+		return fmt.Errorf("%w: normalization scale and offset need %d values each", ErrManifest, len(m.Bands))
+	}
+	for i := range n.Scale {
+		if math.IsNaN(n.Scale[i]) || math.IsInf(n.Scale[i], 0) || n.Scale[i] == 0 || math.IsNaN(n.Offset[i]) || math.IsInf(n.Offset[i], 0) {
+			return fmt.Errorf("%w: normalization scale must be finite and non-zero, offset finite", ErrManifest)
+		}
 	}
 	return nil
 }

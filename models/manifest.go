@@ -60,6 +60,12 @@ type Normalization struct {
 	Kind string    `json:"kind"`
 	Mean []float64 `json:"mean,omitempty"`
 	Std  []float64 `json:"std,omitempty"`
+	// Scale and Offset (one per band, embedding encoders only) are applied
+	// first: x*scale + offset, e.g. Sentinel-2 DN offsets.
+	Scale  []float64 `json:"scale,omitempty"`
+	Offset []float64 `json:"offset,omitempty"`
+	// Unit divides a softcon result by 255 (softcon only).
+	Unit bool `json:"unit,omitempty"`
 }
 
 // Class is one output channel of a model.
@@ -153,8 +159,15 @@ func (m *Manifest) Validate() error {
 				return bad("fixed normalisation std %g must be > 0", s)
 			}
 		}
+	case SoftCon:
+		if err := m.validateSoftCon(); err != nil {
+			return err
+		}
 	default:
-		return bad("normalization kind %q (want zscore, fixed or none)", m.Normalization.Kind)
+		return bad("normalization kind %q (want zscore, fixed, softcon or none)", m.Normalization.Kind)
+	}
+	if err := m.validateBandScale(); err != nil {
+		return err
 	}
 	if math.IsNaN(float64(m.NoDataFill)) || math.IsInf(float64(m.NoDataFill), 0) {
 		return bad("nodata_fill must be finite")
