@@ -206,7 +206,7 @@ func TestBatch(t *testing.T) {
 	os.WriteFile(list, []byte("# scenes\n"+strings.Join(good[4:], "\n")+"\n\n"), 0o644)
 	args := append(append(good[:4:4], "@"+list), bad...)
 	args = append(args, "--output-dir", out, "--model", pointwise, "--threads", "1")
-	calls := predictCalls.Load()
+	calls, engines := predictCalls.Load(), enginesCreated.Load()
 	stdout, _, err := batchRun(t, context.Background(), args...)
 	if code := exitCode(err); code != exitFailed {
 		t.Fatalf("exit code %d, want %d (2 bad inputs)", code, exitFailed)
@@ -214,6 +214,16 @@ func TestBatch(t *testing.T) {
 	if n := predictCalls.Load() - calls; n != 10 {
 		t.Errorf("%d engine calls, want 10", n)
 	}
+	// One engine for the worker process, whatever the number of scenes and
+	// of DoFn instances (bundles) the SDK ran; all closed at the end.
+	if n := enginesCreated.Load() - engines; n != 1 {
+		t.Errorf("%d engines built for one worker process, want 1", n)
+	}
+	workersMu.Lock()
+	if len(workers) != 0 {
+		t.Errorf("%d engines left open", len(workers))
+	}
+	workersMu.Unlock()
 	if !strings.Contains(stdout, "10 scenes: 8 predicted, 0 skipped, 2 failed") {
 		t.Errorf("stdout: %q", stdout)
 	}

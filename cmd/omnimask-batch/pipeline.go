@@ -165,12 +165,14 @@ func logRecord(log *slog.Logger, r batch.Record) {
 // the in-process worker is still finishing its element).
 var inflight sync.WaitGroup
 
-// Test hooks: predictCalls counts engine predictions in this process;
+// Test hooks: predictCalls counts engine predictions in this process,
+// enginesCreated the engines built;
 // afterPredict, when set, may fail a scene after its mask is written.
 var (
-	predictCalls atomic.Int64
-	afterPredict func(batch.Item) error
-	errInjected  = errors.New("injected failure")
+	predictCalls   atomic.Int64
+	enginesCreated atomic.Int64
+	afterPredict   func(batch.Item) error
+	errInjected    = errors.New("injected failure")
 )
 
 // summaryFn combines records into one summary, in scene order whatever
@@ -230,6 +232,7 @@ func acquireWorker(cfg Config) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	enginesCreated.Add(1)
 	id, err := identity(eng, cfg)
 	if err != nil {
 		eng.Close()
