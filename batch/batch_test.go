@@ -186,6 +186,12 @@ func TestModelHash(t *testing.T) {
 	if b, err := ModelHash(""); err != nil || len(b) != 64 {
 		t.Errorf("built-in default: %q, %v", b, err)
 	}
+	if p, err := ProductHash("water"); err != nil || len(p) != 64 {
+		t.Errorf("built-in product: %q, %v", p, err)
+	}
+	if _, err := ProductHash(filepath.Join(d, "none.json")); err == nil {
+		t.Error("missing product file hashed")
+	}
 	if _, err := ModelHash("nosuchmodel"); err == nil {
 		t.Error("unknown built-in model hashed")
 	}

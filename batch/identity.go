@@ -71,6 +71,31 @@ func ModelHash(ref string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// ProductHash returns the SHA-256 of a composite product's description (a
+// built-in name or a .json file), canonicalised: its models are hashed
+// apart (ModelHash), the rules that combine their decisions here.
+func ProductHash(ref string) (string, error) {
+	var c *models.Composite
+	var err error
+	if !strings.ContainsAny(ref, `/\.`) {
+		c, err = models.BuiltinComposite(ref)
+	} else {
+		var b []byte
+		if b, err = os.ReadFile(ref); err == nil {
+			c, err = models.ParseComposite(b)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("product %s: %w", ref, err)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
 func hashFile(h io.Writer, path string) error {
 	f, err := os.Open(path)
 	if err != nil {

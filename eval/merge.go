@@ -19,7 +19,7 @@ func Merge(run *Run, parts []*Report) (*Report, error) {
 	}
 	p0 := parts[0]
 	rep := &Report{Run: run.Name, RunFile: run.Path, Description: run.Description,
-		Models: p0.Models, Groups: run.Groups, Steps: p0.Steps, Method: Method}
+		Models: p0.Models, Product: run.Product, Groups: run.Groups, Steps: p0.Steps, Method: Method}
 	names := rep.names()
 	for i, p := range parts {
 		if !slices.Equal(p.Models, p0.Models) || !slices.Equal(p.Steps, p0.Steps) {

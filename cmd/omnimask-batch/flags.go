@@ -85,6 +85,7 @@ func (b *blendFlag) Set(v string) error {
 // workers inside the DoFn (exported fields are serialised by Beam).
 type Config struct {
 	Models     []string
+	Product    string
 	ORTLib     string
 	Threads    int
 	Streams    int
@@ -111,6 +112,7 @@ type Config struct {
 // flags are the command line of a batch.
 type flags struct {
 	models    listFlag
+	product   string
 	ortLib    string
 	threads   int
 	streams   int
@@ -151,6 +153,7 @@ func (f *flags) register(fs *flag.FlagSet) {
 // eval have them.
 func (f *flags) registerEngine(fs *flag.FlagSet) {
 	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
+	fs.StringVar(&f.product, "product", "", "composite product instead of --model: water (cloud model + water model, one mask: land, water, clouds, shadow) or a product .json")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all, 1 to 4 per core (default: all cores)")
 	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads, 1 to the threads (default 2)")
@@ -179,12 +182,15 @@ func (f *flags) registerRequest(fs *flag.FlagSet) {
 // (ranges, sensor preset; those that need the model are checked by
 // checkTiling) and returns the workers' configuration.
 func (f *flags) config(set map[string]bool) (Config, error) {
-	c := Config{Models: f.models, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
+	c := Config{Models: f.models, Product: f.product, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
 		Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.set, NoData: f.nodata.v,
 		Resolution: f.resolution, ProcRes: f.procRes, NoResample: f.noResample, Patch: f.patch, Overlap: f.overlap,
 		Blend: f.blend.Window.String(), Scale: f.scale.v, Offset: f.offset.v, Force: f.force, Parallel: f.parallel}
 	if set["overlap"] && f.overlap == 0 {
 		c.Overlap = -1 // --overlap 0 means none; the engine's 0 is the model's
+	}
+	if f.product != "" && len(f.models) > 0 {
+		return c, usagef("--product chooses its own models: give --model or --product, not both")
 	}
 	cores := runtime.NumCPU()
 	threads := cores
@@ -272,7 +278,7 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 func (c Config) options(log *slog.Logger) engine.Options {
 	// As predict: with one scene at a time per process, the pipeline's
 	// memory goes back to the OS before each mask's COG copy.
-	return engine.Options{Models: c.Models, ORTLibrary: c.ORTLib, Threads: c.Threads,
+	return engine.Options{Models: c.Models, Product: c.Product, ORTLibrary: c.ORTLib, Threads: c.Threads,
 		Streams: c.Streams, BatchSize: c.BatchSize, Logger: log, ReturnMemory: c.Parallel <= 1}
 }
 

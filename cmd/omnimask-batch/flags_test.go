@@ -139,6 +139,7 @@ func TestFlagsConfig(t *testing.T) {
 		{[]string{}, exitUsage},
 		{[]string{victim, scene, "--model", pointwise}, exitUsage},
 		{[]string{"a.tif", "--threads", "0"}, exitUsage},
+		{[]string{"a.tif", "--product", "water", "--model", "m.onnx"}, exitUsage},
 		{[]string{"a.tif", "--threads", "2", "--streams", "3"}, exitUsage},
 		{[]string{"a.tif", "--batch-size", "1000"}, exitUsage},
 		{[]string{"a.tif", "--resolution", "-3"}, exitUsage},

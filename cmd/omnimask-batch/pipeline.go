@@ -281,6 +281,13 @@ func logOutput() io.Writer {
 // identity is what the masks of this worker depend on.
 func identity(e *engine.Engine, cfg Config) (batch.Identity, error) {
 	id := batch.Identity{ORT: e.ORTVersion(), Flags: cfg.pixelFlags()}
+	if cfg.Product != "" {
+		h, err := batch.ProductHash(cfg.Product)
+		if err != nil {
+			return id, err
+		}
+		id.Flags["product"], id.Flags["product-sha256"] = cfg.Product, h
+	}
 	for _, ref := range e.Models() {
 		m, err := engine.LoadManifest(ref, cfg.ORTLib)
 		if err != nil {
