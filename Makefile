@@ -6,7 +6,7 @@ SHARED   ?= ../shared/data
 PYTHON   ?= /usr/bin/python3
 BENCHTIME ?= 50x
 
-.PHONY: all deps build demo test lint bench eval int8 testmodels train-model dl-l8s2-uv clean
+.PHONY: all deps build demo test lint bench eval int8 testmodels train-model dl-l8s2-uv embed-model probe-demo clean
 
 all: build
 
@@ -76,6 +76,18 @@ int8: deps
 	$(PYTHON) models/train/quantize.py augment models/builtin/omnicloud.onnx $(OUT)/int8-aug.onnx
 	$(GO) run ./tools/calibrate -model $(OUT)/int8-aug.onnx -data $(SHARED) -out $(OUT)/int8-ranges.json
 	$(PYTHON) models/train/quantize.py apply models/builtin/omnicloud.onnx $(OUT)/int8-ranges.json models/builtin/omnicloud_int8.onnx
+
+# Built-in embedding encoder mobilenetv2-imagenet from the ImageNet weights in
+# $(PRETRAINED) (needs Debian python3-torch, python3-torchvision, python3-onnx).
+embed-model:
+	$(PYTHON) models/train/export_embed.py --weights $(PRETRAINED)/mobilenet_v2_imagenet_torchvision.pth
+
+# Embeddings demonstration: the L8 Biome patches embedded with the built-in
+# encoder, leave-one-patch-out biome and cloud/clear probes vs raw band
+# statistics (README "Embeddings"; about a minute on 2 vCPUs).
+probe-demo: deps
+	@if [ -d $(SHARED)/cloud/l8biome ]; then $(GO) run ./tools/biomeprobe -data $(SHARED)/cloud/l8biome; \
+	else echo "probe-demo: $(SHARED)/cloud/l8biome not found, nothing to do"; fi
 
 clean:
 	rm -rf bin $(OUT)
