@@ -1,0 +1,154 @@
+package probe
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/airbusgeo/godal"
+
+	"github.com/omnimask/omnimask/embed"
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/raster"
+)
+
+// Embeddings is one output of embed.Chips read back: Vectors[i] is chip i
+// (row-major on the Cols x Rows grid), nil for a nodata chip.
+type Embeddings struct {
+	Path       string
+	Cols, Rows int
+	Geo        raster.Geo
+	Sidecar    embed.Sidecar
+	Vectors    [][]float64
+}
+
+// Encoder names the encoder that made the embeddings: name and version.
+func (e *Embeddings) Encoder() string { return e.Sidecar.Encoder + " " + e.Sidecar.Version }
+
+// ReadEmbeddings reads an embed.Chips GeoTIFF and its sidecar path.json.
+func ReadEmbeddings(path string) (*Embeddings, error) {
+	raw, err := os.ReadFile(path + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("%s: no embedding sidecar: %w", path, err)
+	}
+	e := &Embeddings{Path: path}
+	if err := json.Unmarshal(raw, &e.Sidecar); err != nil || e.Sidecar.Encoder == "" || e.Sidecar.Dim < 1 {
+		return nil, fmt.Errorf("%s.json: not an embedding sidecar (%v)", path, err)
+	}
+	gdalio.Register()
+	ds, err := godal.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer ds.Close()
+	st := ds.Structure()
+	if st.NBands != e.Sidecar.Dim {
+		return nil, fmt.Errorf("%s: %d bands, sidecar says %d", path, st.NBands, e.Sidecar.Dim)
+	}
+	e.Cols, e.Rows = st.SizeX, st.SizeY
+	if gt, err := ds.GeoTransform(); err == nil {
+		e.Geo.Transform = raster.GeoTransform(gt)
+	} else {
+		e.Geo.Transform = raster.Identity
+	}
+	e.Geo.CRS = ds.Projection()
+	n, D := e.Cols*e.Rows, e.Sidecar.Dim
+	buf := make([]float32, n*D)
+	if err := ds.Read(0, 0, buf, e.Cols, e.Rows); err != nil { // pixel-interleaved
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	e.Vectors = make([][]float64, n)
+	for i := range n {
+		v := buf[i*D : (i+1)*D]
+		if math.IsNaN(float64(v[0])) {
+			continue
+		}
+		f := make([]float64, D)
+		for j, x := range v {
+			f[j] = float64(x)
+		}
+		e.Vectors[i] = f
+	}
+	return e, nil
+}
+
+// ChipLabels returns the majority label of each chip of e in the label
+// raster path (on the scene's pixel grid; values 0..254, 255 and the
+// raster's nodata ignored), -1 where a chip has no label. Ties go to the
+// smaller value.
+func ChipLabels(e *Embeddings, path string) ([]int, error) {
+	gdalio.Register()
+	ds, err := godal.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer ds.Close()
+	st := ds.Structure()
+	sc := e.Sidecar
+	if w, h := (e.Cols-1)*sc.Stride+sc.Chip, (e.Rows-1)*sc.Stride+sc.Chip; st.SizeX < w || st.SizeY < h {
+		return nil, fmt.Errorf("%s: %dx%d px does not cover the chip grid of %s (%dx%d px)", path, st.SizeX, st.SizeY, e.Path, w, h)
+	}
+	b := ds.Bands()[0]
+	nd, hasND := b.NoData()
+	px := make([]uint8, st.SizeX*st.SizeY)
+	if err := b.Read(0, 0, px, st.SizeX, st.SizeY); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]int, e.Cols*e.Rows)
+	var count [256]int
+	for r := range e.Rows {
+		for c := range e.Cols {
+			count = [256]int{}
+			for y := r * sc.Stride; y < r*sc.Stride+sc.Chip; y++ {
+				for _, v := range px[y*st.SizeX+c*sc.Stride : y*st.SizeX+c*sc.Stride+sc.Chip] {
+					count[v]++
+				}
+			}
+			best := -1
+			for v := range 255 {
+				if hasND && float64(v) == nd {
+					continue
+				}
+				if count[v] > 0 && (best < 0 || count[v] > count[best]) {
+					best = v
+				}
+			}
+			out[r*e.Cols+c] = best
+		}
+	}
+	return out, nil
+}
+
+// Save writes the probe as JSON.
+func (p *Probe) Save(path string) error {
+	b, err := json.MarshalIndent(p, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a probe written by Save.
+func Load(path string) (*Probe, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var p Probe
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(p.W) != len(p.Classes) || len(p.W) < 2 || len(p.Mean) != len(p.Std) {
+		return nil, fmt.Errorf("%s: not a probe file", path)
+	}
+	for _, r := range p.W {
+		if len(r) != len(p.Mean)+1 {
+			return nil, fmt.Errorf("%s: not a probe file", path)
+		}
+	}
+	return &p, nil
+}
