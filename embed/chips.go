@@ -53,6 +53,9 @@ type Sidecar struct {
 	InputUnits    string               `json:"input_units,omitempty"`
 	Scale         float64              `json:"scale,omitempty"`
 	Offset        float64              `json:"offset,omitempty"`
+	Mode          string               `json:"mode,omitempty"`    // chips or dense
+	Tile          int                  `json:"tile,omitempty"`    // dense: tile size
+	Overlap       int                  `json:"overlap,omitempty"` // dense: tile overlap
 	Chip          int                  `json:"chip"`
 	Stride        int                  `json:"stride"`
 	MaxNoData     float64              `json:"max_nodata"`
@@ -97,22 +100,11 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	if o.Chip%m.Multiple() != 0 {
 		return nil, fmt.Errorf("embed: chip %d is not a multiple of %s's size_multiple %d", o.Chip, e.Ref, m.Multiple())
 	}
-	s, err := gdalio.Open(scene...)
+	s, norm, err := openScene(e, scene, o.Bands, o)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	idx, err := bandIndex(s, m.Bands, o.Bands)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Select(idx); err != nil {
-		return nil, err
-	}
-	norm, err := newNormalizer(m, s.Selected(), o)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", scene[0], err)
-	}
 	cols, rows := (s.Size.X-o.Chip)/o.Stride+1, (s.Size.Y-o.Chip)/o.Stride+1
 	if s.Size.X < o.Chip || s.Size.Y < o.Chip {
 		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px chip", scene[0], s.Size.X, s.Size.Y, o.Chip)
@@ -163,7 +155,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 				for c := range cols {
 					n := len(cr.chips)
 					cr.chips = cr.chips[:n+C*cs*cs]
-					if norm.chip(cr.chips[n:], strip, c*o.Stride, r*o.Stride, cs, o.MaxNoData) {
+					if norm.chip(cr.chips[n:], strip, c*o.Stride, r*o.Stride, cs, cs, o.MaxNoData) {
 						cr.cols = append(cr.cols, c)
 					} else {
 						cr.chips = cr.chips[:n]
@@ -219,7 +211,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	if err := w.close(); err != nil {
 		return nil, err
 	}
-	sc := Sidecar{Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
+	sc := Sidecar{Mode: "chips", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Chip: o.Chip, Stride: o.Stride, MaxNoData: o.MaxNoData, Scene: scene}
 	js, _ := json.MarshalIndent(sc, "", "  ")
 	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
@@ -256,4 +248,27 @@ func bandIndex(s *gdalio.Scene, want []string, given []int) ([]int, error) {
 		idx = append(idx, found)
 	}
 	return idx, nil
+}
+
+// openScene opens the scene, selects the encoder's bands and prepares its
+// normalisation.
+func openScene(e *Encoder, scene []string, bands []int, o Options) (*gdalio.Scene, *normalizer, error) {
+	s, err := gdalio.Open(scene...)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := bandIndex(s, e.Manifest.Bands, bands)
+	if err == nil {
+		err = s.Select(idx)
+	}
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	norm, err := newNormalizer(e.Manifest, s.Selected(), o)
+	if err != nil {
+		s.Close()
+		return nil, nil, fmt.Errorf("%s: %w", scene[0], err)
+	}
+	return s, norm, nil
 }

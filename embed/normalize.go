@@ -71,13 +71,13 @@ func (n *normalizer) validity(strip *raster.Float32) {
 	}
 }
 
-// chip fills dst (C x cs x cs) from the cs x cs window at scene (x0, y0) of
+// chip fills dst (C x h x cs) from the cs x h window at scene (x0, y0) of
 // strip (whose validity was computed) and reports whether the chip's nodata
 // fraction is at most maxND.
-func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, maxND float64) bool {
-	np, oy := cs*cs, strip.Rect.Min.Y
+func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs, h int, maxND float64) bool {
+	np, oy := cs*h, strip.Rect.Min.Y
 	bad := 0
-	for y := range cs {
+	for y := range h {
 		for _, ok := range n.valid[(y0-oy+y)*n.stripW+x0 : (y0-oy+y)*n.stripW+x0+cs] {
 			if !ok {
 				bad++
@@ -95,7 +95,7 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, 
 		case models.Fixed:
 			mean, std = n.m.Normalization.Mean[c], n.m.Normalization.Std[c]
 		case models.ZScore:
-			mean, std = n.zstats(strip, c, x0, y0, cs)
+			mean, std = n.zstats(strip, c, x0, y0, cs, h)
 		}
 		scale, offset := n.scale, n.offset
 		if n.m.Normalization.Kind == models.ZScore {
@@ -105,12 +105,12 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, 
 			scale, offset = scale*ns[c], offset*ns[c]+n.m.Normalization.Offset[c]
 		}
 		if n.m.Normalization.Kind == models.SoftCon {
-			n.softcon(out, strip, c, x0, y0, cs, scale, offset)
+			n.softcon(out, strip, c, x0, y0, cs, h, scale, offset)
 			continue
 		}
 		// (x*scale + offset - mean) / std as one multiply-add in float64
 		a, b := scale/std, (offset-mean)/std
-		for y := range cs {
+		for y := range h {
 			row := strip.Row(c, y0+y)[x0 : x0+cs]
 			valid := n.valid[(y0-oy+y)*n.stripW+x0:]
 			o := out[y*cs : (y+1)*cs]
@@ -128,11 +128,11 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs int, 
 
 // zstats is the dynamic z-score's mean and std (population, float64) over the
 // chip's valid pixels of channel c; std 0 becomes 1 (see MANIFEST.md).
-func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs int) (float64, float64) {
+func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs, h int) (float64, float64) {
 	oy := strip.Rect.Min.Y
 	valid := func(x, y int) bool { return n.valid[(y0-oy+y)*n.stripW+x0+x] }
 	var s, k float64
-	for y := range cs {
+	for y := range h {
 		for x, v := range strip.Row(c, y0+y)[x0 : x0+cs] {
 			if valid(x, y) {
 				s += float64(v)
@@ -142,7 +142,7 @@ func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs int) (float64, 
 	}
 	mean := s / k
 	var ss float64
-	for y := range cs {
+	for y := range h {
 		for x, v := range strip.Row(c, y0+y)[x0 : x0+cs] {
 			if valid(x, y) {
 				d := float64(v) - mean
@@ -162,11 +162,11 @@ func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs int) (float64, 
 // divided by 255 when the manifest says unit; x is the value as read times
 // scale plus offset. Computed in float64 in numpy's order (see
 // testdata/embed/gen_softcon_vectors.py).
-func (n *normalizer) softcon(out []float32, strip *raster.Float32, c, x0, y0, cs int, scale, offset float64) {
+func (n *normalizer) softcon(out []float32, strip *raster.Float32, c, x0, y0, cs, h int, scale, offset float64) {
 	nm := n.m.Normalization
 	lo, width := nm.Mean[c]-2*nm.Std[c], 4*nm.Std[c]
 	oy := strip.Rect.Min.Y
-	for y := range cs {
+	for y := range h {
 		row := strip.Row(c, y0+y)[x0 : x0+cs]
 		valid := n.valid[(y0-oy+y)*n.stripW+x0:]
 		o := out[y*cs : (y+1)*cs]
@@ -189,4 +189,18 @@ func SoftConValue(x, lo, width float64, unit bool) float32 {
 		return float32(y / 255)
 	}
 	return float32(y)
+}
+
+// fraction is the nodata fraction of the cs x cs block at scene (x0, y0) of
+// the strip whose validity was computed.
+func (n *normalizer) fraction(strip *raster.Float32, x0, y0, cs int) float64 {
+	bad, oy := 0, strip.Rect.Min.Y
+	for y := range cs {
+		for _, ok := range n.valid[(y0-oy+y)*n.stripW+x0 : (y0-oy+y)*n.stripW+x0+cs] {
+			if !ok {
+				bad++
+			}
+		}
+	}
+	return float64(bad) / float64(cs*cs)
 }

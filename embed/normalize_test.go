@@ -52,7 +52,7 @@ func TestSoftConVectors(t *testing.T) {
 		}
 		n.validity(strip)
 		got := make([]float32, C*S*S)
-		if !n.chip(got, strip, 0, 0, S, 0.5) {
+		if !n.chip(got, strip, 0, 0, S, S, 0.5) {
 			t.Fatal("chip reported nodata")
 		}
 		for i, w := range tc.Output {

@@ -15,7 +15,9 @@ import (
 func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("embed", "SCENE... -o OUT.tif [flags]", stderr)
 	model := fs.String("model", "mobilenetv2-imagenet", "embedding encoder: built-in name or ONNX file")
-	mode := fs.String("mode", "chips", "chips: one vector per chip (dense: not implemented)")
+	mode := fs.String("mode", "chips", "chips: one vector per chip; dense: the encoder's feature map over overlapping tiles (centre-crop stitching)")
+	tile := fs.Int("tile", 0, "dense: tile size in pixels (default: the manifest's patch_size)")
+	overlap := fs.Int("overlap", 0, "dense: tile overlap in pixels (default: the manifest's; -1: none)")
 	out := fs.String("o", "", "output GeoTIFF (D float32 bands, one pixel per chip; sidecar OUT.json)")
 	var o embed.Options
 	fs.IntVar(&o.Chip, "chip", 32, "chip size in pixels (a multiple of the encoder's size_multiple)")
@@ -37,8 +39,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("no scene")
 	case *out == "":
 		return usagef("no output (-o)")
-	case *mode != "chips":
-		return usagef("--mode %q: only chips is implemented", *mode)
+	case *mode != "chips" && *mode != "dense":
+		return usagef("--mode %q: want chips or dense", *mode)
 	}
 	if o.MaxNoData == 0 {
 		o.MaxNoData = 1e-12 // an explicit 0 means: no nodata pixel at all
@@ -60,12 +62,18 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer e.Close()
-	res, err := embed.Chips(ctx, e, scene, *out, o)
+	var res *embed.Result
+	if *mode == "dense" {
+		nd := o.MaxNoData
+		res, err = embed.Dense(ctx, e, scene, *out, embed.DenseOptions{Tile: *tile, Overlap: *overlap, MaxNoData: nd, Bands: o.Bands, Scale: o.Scale, Offset: o.Offset})
+	} else {
+		res, err = embed.Chips(ctx, e, scene, *out, o)
+	}
 	if err != nil {
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(stdout, "%s: %dx%d chips (%d embedded, %d nodata), %d-D, %.2fs (inference %.2fs, %.0f chips/s)\n",
+		fmt.Fprintf(stdout, "%s: %dx%d cells (%d embedded, %d nodata), %d-D, %.2fs (inference %.2fs, %.0f cells/s)\n",
 			*out, res.Cols, res.Rows, res.Chips, res.NoDataChips, e.Dim(), res.Total.Seconds(), res.Infer.Seconds(),
 			float64(res.Chips)/res.Total.Seconds())
 	}

@@ -1,0 +1,196 @@
+package embed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"time"
+
+	"github.com/omnimask/omnimask/raster"
+)
+
+// DenseOptions configure a dense run.
+type DenseOptions struct {
+	Tile    int // tile size in pixels; 0 = the manifest's patch_size
+	Overlap int // tile overlap in pixels; -1 = none, 0 = the manifest's overlap
+	// MaxNoData: a feature cell (output_stride² pixels) with a larger
+	// nodata fraction is nodata (NaN); default 0.5.
+	MaxNoData     float64
+	Bands         []int
+	Scale, Offset float64
+}
+
+// Dense runs the encoder over overlapping tiles and writes its feature map
+// (D bands, one pixel per output_stride² block of the scene) as a float32
+// GeoTIFF at out, with the sidecar out.json.
+//
+// Stitching is centre-crop, not blending: each feature cell is taken whole
+// from the one tile whose centre is nearest to it, i.e. where the cell's
+// receptive field has the most context inside the tile. Averaging the
+// overlapping tiles (right for class scores, which are calibrated and
+// comparable between tiles) would mix vectors computed with different
+// zero-padded context, and a mean of two feature vectors is generally no
+// feature vector the encoder produces; centre-crop keeps every cell an
+// encoder output, and the overlap only serves to keep cells away from tile
+// borders.
+func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseOptions) (*Result, error) {
+	t0 := time.Now()
+	m := e.Manifest
+	st, mult := m.OutputStride, m.Multiple()
+	if o.Tile == 0 {
+		o.Tile = m.PatchSize
+	}
+	switch {
+	case o.Overlap == 0:
+		o.Overlap = m.Overlap
+	case o.Overlap < 0:
+		o.Overlap = 0
+	}
+	if o.MaxNoData == 0 {
+		o.MaxNoData = 0.5
+	}
+	if o.Tile%mult != 0 || o.Overlap%st != 0 || o.Overlap >= o.Tile || o.MaxNoData < 0 || o.MaxNoData > 1 {
+		return nil, fmt.Errorf("embed: tile %d (a multiple of %d), overlap %d (a multiple of %d, < tile), nodata threshold %g (0..1)", o.Tile, mult, o.Overlap, st, o.MaxNoData)
+	}
+	s, norm, err := openScene(e, scene, o.Bands, Options{Scale: o.Scale, Offset: o.Offset})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	cols, rows := s.Size.X/st, s.Size.Y/st
+	tx, ty := min(o.Tile, cols*st/mult*mult), min(o.Tile, rows*st/mult*mult)
+	if tx == 0 || ty == 0 {
+		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px tile", scene[0], s.Size.X, s.Size.Y, mult)
+	}
+	xs, xOwner := tiles(cols*st, tx, o.Overlap, st)
+	ys, yOwner := tiles(rows*st, ty, o.Overlap, st)
+	geo := s.Geo
+	if !geo.Transform.IsIdentity() {
+		geo.Transform = geo.Transform.Scale(float64(st), float64(st))
+		geo.GCPs = nil
+	}
+	D := e.Dim()
+	w, err := createVectors(out, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version})
+	if err != nil {
+		return nil, err
+	}
+	defer w.close()
+	res := &Result{Cols: cols, Rows: rows}
+	C := len(m.Bands)
+	strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, ty))
+	in := make([]float32, C*tx*ty)
+	band := make([][]float32, ty/st) // output rows of this tile row, band-major
+	for i := range band {
+		band[i] = make([]float32, D*cols)
+	}
+	fw, fh := tx/st, ty/st
+	for k, y0 := range ys {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		strip.Rect = image.Rect(0, y0, s.Size.X, y0+ty)
+		if err := s.Read(strip); err != nil {
+			return nil, err
+		}
+		norm.validity(strip)
+		for i := range band {
+			for j := range band[i] {
+				band[i][j] = float32(math.NaN())
+			}
+		}
+		for ti, x0 := range xs {
+			if !norm.chip(in, strip, x0, y0, tx, ty, 1) {
+				continue // all nodata
+			}
+			t := time.Now()
+			fm, _, err := e.Run(in, [4]int64{1, int64(C), int64(ty), int64(tx)})
+			res.Infer += time.Since(t)
+			if err != nil {
+				return nil, err
+			}
+			for cy := range fh {
+				gy := y0/st + cy
+				if yOwner[gy] != k {
+					continue
+				}
+				for cx := range fw {
+					gx := x0/st + cx
+					if xOwner[gx] != ti || norm.fraction(strip, gx*st, gy*st, st) > o.MaxNoData {
+						continue
+					}
+					for d := range D {
+						band[cy][d*cols+gx] = fm[(d*fh+cy)*fw+cx]
+					}
+				}
+			}
+		}
+		for cy := range fh {
+			gy := y0/st + cy
+			if yOwner[gy] != k {
+				continue
+			}
+			for gx := range cols {
+				if math.IsNaN(float64(band[cy][gx])) {
+					res.NoDataChips++
+				} else {
+					res.Chips++
+				}
+			}
+			if err := w.writeRow(gy, band[cy]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := w.close(); err != nil {
+		return nil, err
+	}
+	sc := Sidecar{Mode: "dense", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
+		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Tile: o.Tile, Overlap: o.Overlap, Chip: st, Stride: st, MaxNoData: o.MaxNoData, Scene: scene}
+	js, _ := json.MarshalIndent(sc, "", "  ")
+	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("%s.json: %w", out, err)
+	}
+	res.Total = time.Since(t0)
+	return res, nil
+}
+
+// tiles returns the tile origins along an axis of n pixels (n a multiple of
+// st) for tiles of size t stepping by t - overlap, the last one flush with
+// the end, and for each of the n/st cells the tile whose centre is nearest
+// (ties to the earlier tile).
+func tiles(n, t, overlap, st int) ([]int, []int) {
+	var starts []int
+	step := max(st, (t-overlap)/st*st)
+	for x := 0; ; x += step {
+		if x+t >= n {
+			starts = append(starts, n-t)
+			break
+		}
+		starts = append(starts, x)
+	}
+	owner := make([]int, n/st)
+	for c := range owner {
+		centre := 2*c*st + st // doubled, to stay in integers
+		best := -1
+		for i, x := range starts {
+			if c*st < x || (c+1)*st > x+t {
+				continue
+			}
+			if best < 0 || abs(2*x+t-centre) < abs(2*starts[best]+t-centre) {
+				best = i
+			}
+		}
+		owner[c] = best
+	}
+	return starts, owner
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
