@@ -84,9 +84,11 @@ embed-model:
 
 # Embeddings demonstration: the L8 Biome patches embedded with the built-in
 # encoder, leave-one-patch-out biome and cloud/clear probes vs raw band
-# statistics (README "Embeddings"; about a minute on 2 vCPUs).
+# statistics (README "Embeddings"; about a minute on 2 vCPUs; PROBE_MODE=dense
+# embeds each whole patch and takes its 32 px feature cells).
+PROBE_MODE ?= chips
 probe-demo: deps
-	@if [ -d $(SHARED)/cloud/l8biome ]; then $(GO) run ./tools/biomeprobe -data $(SHARED)/cloud/l8biome; \
+	@if [ -d $(SHARED)/cloud/l8biome ]; then $(GO) run ./tools/biomeprobe -data $(SHARED)/cloud/l8biome -mode $(PROBE_MODE); \
 	else echo "probe-demo: $(SHARED)/cloud/l8biome not found, nothing to do"; fi
 
 clean:

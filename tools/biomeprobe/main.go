@@ -32,6 +32,8 @@ import (
 
 const chip = 32
 
+var mode string
+
 type sample struct {
 	emb, stats []float64
 	biome      string
@@ -42,6 +44,7 @@ type sample struct {
 func main() {
 	dir := flag.String("data", "../shared/data/cloud/l8biome", "L8 Biome patches (*_image.tif, *_mask.tif in subfolders)")
 	lambda := flag.Float64("lambda", 1e-2, "L2 penalty of the probe")
+	flag.StringVar(&mode, "mode", "chips", "chips: each 32 px chip embedded alone; dense: the whole 256 px patch in one tile, its 32 px feature cells (context from the whole patch)")
 	flag.Parse()
 	if err := run(*dir, *lambda); err != nil {
 		fmt.Fprintln(os.Stderr, "biomeprobe:", err)
@@ -79,7 +82,7 @@ func run(dir string, lambda float64) error {
 		embedTime += d
 		all = append(all, s...)
 	}
-	fmt.Printf("%d patches, %d chips of %d px embedded in %.1fs (%.1fs in embed.Chips)\n", len(images), len(all), chip, time.Since(t0).Seconds(), embedTime.Seconds())
+	fmt.Printf("mode %s: %d patches, %d chips of %d px embedded in %.1fs (%.1fs in embed)\n", mode, len(images), len(all), chip, time.Since(t0).Seconds(), embedTime.Seconds())
 
 	// biome of clear chips
 	var clear []sample
@@ -164,7 +167,13 @@ func patch(e *embed.Encoder, img, tmp string) ([]sample, time.Duration, error) {
 	name := strings.TrimSuffix(filepath.Base(img), "_image.tif")
 	out := filepath.Join(tmp, name+".tif")
 	t := time.Now()
-	res, err := embed.Chips(context.Background(), e, []string{img}, out, embed.Options{Chip: chip, MaxNoData: 1})
+	var res *embed.Result
+	var err error
+	if mode == "dense" {
+		res, err = embed.Dense(context.Background(), e, []string{img}, out, embed.DenseOptions{Tile: 256, Overlap: -1, MaxNoData: 1})
+	} else {
+		res, err = embed.Chips(context.Background(), e, []string{img}, out, embed.Options{Chip: chip, MaxNoData: 1})
+	}
 	if err != nil {
 		return nil, 0, err
 	}
