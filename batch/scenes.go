@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,22 +124,7 @@ func isGDALPath(s string) bool {
 // dir, or beside the scene when dir is empty. It follows omnimask predict's
 // naming exactly: GDAL sub-dataset strings DRIVER:"file":name become
 // DRIVER_file_name, unless a file of that name exists (sub/a:b.tif).
-func MaskPath(scene, dir string) string {
-	_, statErr := os.Stat(scene)
-	if statErr == nil || !strings.Contains(scene, ":") {
-		scene = filepath.Clean(scene)
-	}
-	base := filepath.Base(scene)
-	if statErr != nil && strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
-		base = strings.NewReplacer(":", "_", `"`, "", "/", "_").Replace(scene)
-		scene = "."
-	}
-	name := strings.TrimSuffix(base, filepath.Ext(base)) + "_omnimask.tif"
-	if dir == "" {
-		dir = filepath.Dir(scene)
-	}
-	return filepath.Join(dir, name)
-}
+func MaskPath(scene, dir string) string { return cmdline.MaskPath(scene, dir) }
 
 // Item is one scene of a batch: its position in the command line's order,
 // the files it is read from and the mask it writes.

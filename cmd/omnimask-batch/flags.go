@@ -2,10 +2,9 @@ package main
 
 import (
 	"flag"
-	"fmt"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"io"
 	"log/slog"
-	"math"
 	"runtime"
 	"sort"
 	"strconv"
@@ -19,67 +18,6 @@ import (
 
 // The flags below mean exactly what they mean in `omnimask predict`
 // (TestFlagsMatchPredict compares them with `omnimask predict -h`).
-
-// listFlag collects a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-// noDataFlag parses a number (or "nan").
-type noDataFlag struct {
-	set bool
-	v   float64
-}
-
-func (n *noDataFlag) String() string {
-	if !n.set {
-		return ""
-	}
-	return strconv.FormatFloat(n.v, 'g', -1, 64)
-}
-
-func (n *noDataFlag) Set(v string) error {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil {
-		return fmt.Errorf("not a number: %q", v)
-	}
-	n.set, n.v = true, f
-	return nil
-}
-
-// floatsFlag parses a comma-separated list of finite numbers.
-type floatsFlag struct{ v []float64 }
-
-func (f *floatsFlag) String() string {
-	var parts []string
-	for _, v := range f.v {
-		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
-	}
-	return strings.Join(parts, ",")
-}
-
-func (f *floatsFlag) Set(s string) error {
-	f.v = nil
-	for _, part := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("not a finite number: %q", part)
-		}
-		f.v = append(f.v, v)
-	}
-	return nil
-}
-
-// blendFlag parses a tiling.Window.
-type blendFlag struct{ tiling.Window }
-
-func (b *blendFlag) String() string { return b.Window.String() }
-func (b *blendFlag) Set(v string) error {
-	w, err := tiling.ParseWindow(v)
-	b.Window = w
-	return err
-}
 
 // Config is everything a worker needs to predict: it travels to the
 // workers inside the DoFn (exported fields are serialised by Beam).
@@ -111,7 +49,7 @@ type Config struct {
 
 // flags are the command line of a batch.
 type flags struct {
-	models    listFlag
+	models    cmdline.List
 	product   string
 	ortLib    string
 	threads   int
@@ -122,15 +60,15 @@ type flags struct {
 
 	sensor     string
 	bands      string
-	nodata     noDataFlag
+	nodata     cmdline.NoData
 	resolution float64
 	procRes    float64
 	noResample bool
 	patch      int
 	overlap    int
-	blend      blendFlag
-	scale      floatsFlag
-	offset     floatsFlag
+	blend      cmdline.Blend
+	scale      cmdline.Floats
+	offset     cmdline.Floats
 
 	outDir     string
 	confidence string
@@ -183,9 +121,9 @@ func (f *flags) registerRequest(fs *flag.FlagSet) {
 // checkTiling) and returns the workers' configuration.
 func (f *flags) config(set map[string]bool) (Config, error) {
 	c := Config{Models: f.models, Product: f.product, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
-		Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.set, NoData: f.nodata.v,
+		Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.V.Set, NoData: f.nodata.V.Value,
 		Resolution: f.resolution, ProcRes: f.procRes, NoResample: f.noResample, Patch: f.patch, Overlap: f.overlap,
-		Blend: f.blend.Window.String(), Scale: f.scale.v, Offset: f.offset.v, Force: f.force, Parallel: f.parallel}
+		Blend: f.blend.Window.String(), Scale: f.scale.V, Offset: f.offset.V, Force: f.force, Parallel: f.parallel}
 	if set["overlap"] && f.overlap == 0 {
 		c.Overlap = -1 // --overlap 0 means none; the engine's 0 is the model's
 	}
@@ -236,7 +174,6 @@ func (f *flags) config(set map[string]bool) (Config, error) {
 
 // The ranges predict gives its flags.
 const (
-	maxPatch      = 4096    // --patch-size: at most this (or the model's own, when larger)
 	maxResolution = 100_000 // metres
 )
 
@@ -244,36 +181,14 @@ const (
 // models, as predict does: a patch the network takes, an overlap below
 // half the patch.
 func (c Config) checkTiling(set map[string]bool, e *engine.Engine) error {
-	m := e.Manifest()
-	multiple, fixed := e.PatchRule()
-	patch := m.PatchSize
-	if set["patch-size"] {
-		lo := (tiling.MinPatch + multiple - 1) / multiple * multiple
-		hi := max(maxPatch, m.PatchSize) / multiple * multiple
-		switch {
-		case fixed > 0 && c.Patch != fixed:
-			return usagef("--patch-size %d: the model's input is fixed at %d px (leave the flag out)", c.Patch, fixed)
-		case c.Patch < lo || c.Patch > hi || c.Patch%multiple != 0:
-			of := ""
-			if multiple > 1 {
-				of = fmt.Sprintf(", a multiple of %d", multiple)
-			}
-			return usagef("--patch-size %d: want %d..%d%s (leave the flag out for the model's %d)", c.Patch, lo, hi, of, m.PatchSize)
-		}
-		patch = c.Patch
-	}
-	if hi := (patch+1)/2 - 1; set["overlap"] && (c.Overlap < -1 || c.Overlap > hi) {
-		return usagef("--overlap %d: want 0..%d, below half the %d px patch (0 or -1: none; leave the flag out for the model's)", c.Overlap, hi, patch)
+	if err := cmdline.CheckTiling(c.Patch, c.Overlap, set, e); err != nil {
+		return usagef("%s", err)
 	}
 	return nil
 }
 
 // setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
-}
+func setFlags(fs *flag.FlagSet) map[string]bool { return cmdline.SetFlags(fs) }
 
 func (c Config) options(log *slog.Logger) engine.Options {
 	// As predict: with one scene at a time per process, the pipeline's
@@ -322,7 +237,7 @@ func (c Config) pixelFlags() map[string]string {
 	}
 	for name, v := range map[string][]float64{"scale": c.Scale, "offset": c.Offset} {
 		if v != nil {
-			f := floatsFlag{v}
+			f := cmdline.Floats{V: v}
 			m[name] = f.String()
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"image/png"
 	"os"
 	"os/exec"
@@ -75,7 +76,7 @@ func predictArgs(d *cliDirs, extra ...string) []string {
 }
 
 // maskIn is the mask path predict writes for scene into dir.
-func maskIn(dir, scene string) string { return maskPath(scene, dir) }
+func maskIn(dir, scene string) string { return cmdline.MaskPath(scene, dir) }
 
 func wantRaster(t *testing.T, path string, bands int, dtype godal.DataType) {
 	t.Helper()

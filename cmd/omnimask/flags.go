@@ -3,78 +3,16 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"io"
 	"log/slog"
-	"math"
-	"strconv"
-	"strings"
 
 	"github.com/omnimask/omnimask/engine"
-	"github.com/omnimask/omnimask/raster"
-	"github.com/omnimask/omnimask/tiling"
 )
-
-// listFlag collects a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-// noDataFlag parses a number (or "nan") into a raster.NoData.
-type noDataFlag struct{ v raster.NoData }
-
-func (n *noDataFlag) String() string {
-	if !n.v.Set {
-		return ""
-	}
-	return strconv.FormatFloat(n.v.Value, 'g', -1, 64)
-}
-
-func (n *noDataFlag) Set(v string) error {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil {
-		return fmt.Errorf("not a number: %q", v)
-	}
-	n.v = raster.NoDataValue(f)
-	return nil
-}
-
-// blendFlag parses a tiling.Window.
-type blendFlag struct{ tiling.Window }
-
-func (b *blendFlag) String() string { return b.Window.String() }
-func (b *blendFlag) Set(v string) error {
-	w, err := tiling.ParseWindow(v)
-	b.Window = w
-	return err
-}
-
-// floatsFlag parses a comma-separated list of finite numbers.
-type floatsFlag struct{ v []float64 }
-
-func (f *floatsFlag) String() string {
-	var parts []string
-	for _, v := range f.v {
-		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
-	}
-	return strings.Join(parts, ",")
-}
-
-func (f *floatsFlag) Set(s string) error {
-	f.v = nil
-	for _, part := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("not a finite number: %q", part)
-		}
-		f.v = append(f.v, v)
-	}
-	return nil
-}
 
 // engineFlags are the flags that configure the engine, shared by commands.
 type engineFlags struct {
-	models    listFlag
+	models    cmdline.List
 	product   string
 	ortLib    string
 	threads   int
@@ -118,15 +56,15 @@ func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {
 type requestFlags struct {
 	sensor     string
 	bands      string
-	nodata     noDataFlag
+	nodata     cmdline.NoData
 	resolution float64
 	procRes    float64
 	noResample bool
 	patch      int
 	overlap    int
-	blend      blendFlag
-	scale      floatsFlag
-	offset     floatsFlag
+	blend      cmdline.Blend
+	scale      cmdline.Floats
+	offset     cmdline.Floats
 }
 
 func (f *requestFlags) register(fs *flag.FlagSet) {
@@ -150,9 +88,9 @@ func (f *requestFlags) request(set map[string]bool) engine.Request {
 	if set["overlap"] && overlap == 0 {
 		overlap = -1
 	}
-	return engine.Request{Sensor: f.sensor, Bands: f.bands, BandsByPosition: true, NoData: f.nodata.v, Resolution: f.resolution,
+	return engine.Request{Sensor: f.sensor, Bands: f.bands, BandsByPosition: true, NoData: f.nodata.V, Resolution: f.resolution,
 		ProcessingResolution: f.procRes, NoResample: f.noResample, PatchSize: f.patch,
-		Overlap: overlap, Blend: f.blend.Window, Scale: f.scale.v, Offset: f.offset.v}
+		Overlap: overlap, Blend: f.blend.Window, Scale: f.scale.V, Offset: f.offset.V}
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.

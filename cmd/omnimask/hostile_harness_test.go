@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"os"
 	"os/exec"
 	"regexp"
@@ -119,7 +120,7 @@ func TestHostileInputs(t *testing.T) {
 						tc.out(t, e)
 					} else {
 						e.outDir = t.TempDir()
-						e.output = maskPath(scenes[0], e.outDir)
+						e.output = cmdline.MaskPath(scenes[0], e.outDir)
 					}
 					before := testutil.DirNames(t, e.outDir)
 					var res *engine.Result

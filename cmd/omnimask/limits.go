@@ -2,12 +2,11 @@ package main
 
 import (
 	"flag"
-	"fmt"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"runtime"
 
 	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/eval"
-	"github.com/omnimask/omnimask/tiling"
 )
 
 // The valid ranges of the numeric flags. A flag left out means its default;
@@ -15,16 +14,11 @@ import (
 // usage error (exit 2): one line naming the flag and the range, before any
 // scene is read.
 const (
-	maxPatch      = 4096    // --patch-size: at most this (or the model's own, when larger)
 	maxResolution = 100_000 // metres: --resolution, --processing-resolution, eval's --resolutions
 )
 
 // setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	return set
-}
+func setFlags(fs *flag.FlagSet) map[string]bool { return cmdline.SetFlags(fs) }
 
 // check checks the engine flags given explicitly.
 func (f *engineFlags) check(set map[string]bool) error {
@@ -75,26 +69,8 @@ func checkResolution(flag string, v float64, hint string) error {
 // checkTiling checks --patch-size and --overlap against the engine's
 // models: a patch the network takes, an overlap below half the patch.
 func (f *requestFlags) checkTiling(set map[string]bool, e *engine.Engine) error {
-	m := e.Manifest()
-	multiple, fixed := e.PatchRule()
-	patch := m.PatchSize
-	if set["patch-size"] {
-		lo := (tiling.MinPatch + multiple - 1) / multiple * multiple
-		hi := max(maxPatch, m.PatchSize) / multiple * multiple
-		switch {
-		case fixed > 0 && f.patch != fixed:
-			return usagef("--patch-size %d: the model's input is fixed at %d px (leave the flag out)", f.patch, fixed)
-		case f.patch < lo || f.patch > hi || f.patch%multiple != 0:
-			of := ""
-			if multiple > 1 {
-				of = fmt.Sprintf(", a multiple of %d", multiple)
-			}
-			return usagef("--patch-size %d: want %d..%d%s (leave the flag out for the model's %d)", f.patch, lo, hi, of, m.PatchSize)
-		}
-		patch = f.patch
-	}
-	if hi := (patch+1)/2 - 1; set["overlap"] && (f.overlap < -1 || f.overlap > hi) {
-		return usagef("--overlap %d: want 0..%d, below half the %d px patch (0 or -1: none; leave the flag out for the model's)", f.overlap, hi, patch)
+	if err := cmdline.CheckTiling(f.patch, f.overlap, set, e); err != nil {
+		return usagef("%s", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"io"
 	"os"
 	"path/filepath"
@@ -75,7 +76,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for i, g := range groups {
 		outputs[i] = *output
 		if outputs[i] == "" {
-			outputs[i] = maskPath(g[0], *outDir)
+			outputs[i] = cmdline.MaskPath(g[0], *outDir)
 		}
 		if prev, dup := seen[filepath.Clean(outputs[i])]; dup {
 			return usagef("%s and %s would both write %s (use separate --output-dir runs)", prev, g[0], outputs[i])
@@ -152,26 +153,6 @@ func sceneGroups(args []string, stack bool) [][]string {
 		groups[i] = []string{a}
 	}
 	return groups
-}
-
-// maskPath is SCENE_omnimask.tif beside the scene or in dir.
-func maskPath(scene, dir string) string {
-	_, statErr := os.Stat(scene)
-	if statErr == nil || !strings.Contains(scene, ":") {
-		// A file, even one with a colon in its name (sub/a:b.tif).
-		scene = filepath.Clean(scene)
-	}
-	base := filepath.Base(scene)
-	if statErr != nil && strings.Contains(scene, ":") && !strings.HasPrefix(scene, "/") {
-		// GDAL sub-dataset strings: DRIVER:"file":name → file_name
-		base = strings.NewReplacer(":", "_", `"`, "", "/", "_").Replace(scene)
-		scene = "."
-	}
-	name := strings.TrimSuffix(base, filepath.Ext(base)) + "_omnimask.tif"
-	if dir == "" {
-		dir = filepath.Dir(scene)
-	}
-	return filepath.Join(dir, name)
 }
 
 func summarise(w io.Writer, e *engine.Engine, res *engine.Result) {

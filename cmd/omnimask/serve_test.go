@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"io"
 	"log/slog"
 	"net/http"
@@ -81,7 +82,7 @@ func TestServePredictMatchesPredict(t *testing.T) {
 	if _, _, err := cli(t, "predict", scene, "--model", pointwise, "--output-dir", out, "--threads", "1"); err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile(maskPath(scene, out))
+	want, err := os.ReadFile(cmdline.MaskPath(scene, out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestServePredictMatchesPredict(t *testing.T) {
 	if _, _, err := cli(t, "predict", scene, "--model", pointwise, "--output-dir", cliOut, "--threads", "1", "--patch-size", "64", "--overlap", "0"); err != nil {
 		t.Fatal(err)
 	}
-	want64, _ := os.ReadFile(maskPath(scene, cliOut))
+	want64, _ := os.ReadFile(cmdline.MaskPath(scene, cliOut))
 	resp, got = post(t, ts.URL+"/v1/predict?patch-size=64&overlap=0", data)
 	if resp.StatusCode != 200 || !bytes.Equal(got, want64) {
 		t.Errorf("?patch-size=64&overlap=0: %d, %d bytes, want predict's with the flags", resp.StatusCode, len(got))
