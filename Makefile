@@ -36,9 +36,11 @@ demo: build
 	@echo "demo: masks and previews in $(OUT)/demo"
 
 # vet, staticcheck (pinned in go.mod as a tool, checked by go.sum) and the race-enabled
-# test suite. Tests that need ../shared/data or python3-torch skip without them.
+# test suite (plus the three omnimask-batch tests that stop a Beam job
+# mid-bundle, run without -race: Beam v2.77 races there). Tests that need ../shared/data or python3-torch skip without them.
 test: deps lint
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -run 'TestResumeAfterCancel|TestRetry' ./cmd/omnimask-batch/
 
 lint: deps
 	$(GO) vet ./...
