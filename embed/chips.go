@@ -31,6 +31,9 @@ type Options struct {
 	// (value*Scale + Offset) for "input_units": "reflectance" encoders;
 	// Scale 0 means values are reflectance as read (float bands only).
 	Scale, Offset float64
+	// DType is the output's value type: "float32" (or "") or "float16"
+	// (values rounded to half precision, stored as Float32: see Float16).
+	DType string
 }
 
 // Result describes a finished chips run.
@@ -59,7 +62,12 @@ type Sidecar struct {
 	Chip          int                  `json:"chip"`
 	Stride        int                  `json:"stride"`
 	MaxNoData     float64              `json:"max_nodata"`
-	Scene         []string             `json:"scene"`
+	// DType is float32 or float16 (values rounded to half precision but
+	// stored as Float32, DTypeNote says so); "" in sidecars older than it
+	// means float32.
+	DType     string   `json:"dtype,omitempty"`
+	DTypeNote string   `json:"dtype_note,omitempty"`
+	Scene     []string `json:"scene"`
 }
 
 func (o *Options) defaults() error {
@@ -83,7 +91,9 @@ func (o *Options) defaults() error {
 	case o.Batch < 1:
 		return fmt.Errorf("embed: batch %d < 1", o.Batch)
 	}
-	return nil
+	var err error
+	o.DType, err = checkDType(o.DType)
+	return err
 }
 
 // Chips embeds every chip of the chip grid of the scene (one or more files
@@ -118,7 +128,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 		geo.GCPs = nil
 	}
 	D := e.Dim()
-	w, err := createVectors(out, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version})
+	w, err := createVectors(out, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version}, o.DType)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +223,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	}
 	sc := Sidecar{Mode: "chips", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Chip: o.Chip, Stride: o.Stride, MaxNoData: o.MaxNoData, Scene: scene}
+	sc.setDType(o.DType)
 	js, _ := json.MarshalIndent(sc, "", "  ")
 	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("%s.json: %w", out, err)

@@ -21,6 +21,7 @@ type DenseOptions struct {
 	MaxNoData     float64
 	Bands         []int
 	Scale, Offset float64
+	DType         string // "float32" (or "") or "float16", as Options.DType
 }
 
 // Dense runs the encoder over overlapping tiles and writes its feature map
@@ -55,6 +56,10 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 	if o.Tile%mult != 0 || o.Overlap%st != 0 || o.Overlap >= o.Tile || o.MaxNoData < 0 || o.MaxNoData > 1 {
 		return nil, fmt.Errorf("embed: tile %d (a multiple of %d), overlap %d (a multiple of %d, < tile), nodata threshold %g (0..1)", o.Tile, mult, o.Overlap, st, o.MaxNoData)
 	}
+	dtype, err := checkDType(o.DType)
+	if err != nil {
+		return nil, err
+	}
 	s, norm, err := openScene(e, scene, o.Bands, Options{Scale: o.Scale, Offset: o.Offset})
 	if err != nil {
 		return nil, err
@@ -73,7 +78,7 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 		geo.GCPs = nil
 	}
 	D := e.Dim()
-	w, err := createVectors(out, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version})
+	w, err := createVectors(out, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version}, dtype)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +154,7 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 	}
 	sc := Sidecar{Mode: "dense", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Tile: o.Tile, Overlap: o.Overlap, Chip: st, Stride: st, MaxNoData: o.MaxNoData, Scene: scene}
+	sc.setDType(dtype)
 	js, _ := json.MarshalIndent(sc, "", "  ")
 	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("%s.json: %w", out, err)

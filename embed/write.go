@@ -21,16 +21,20 @@ type vectorWriter struct {
 	ds   *godal.Dataset
 	size image.Point
 	d    int
+	half bool // round values to half precision (dtype float16)
 }
 
-func createVectors(path string, size image.Point, d int, geo raster.Geo, meta map[string]string) (*vectorWriter, error) {
+func createVectors(path string, size image.Point, d int, geo raster.Geo, meta map[string]string, dtype string) (*vectorWriter, error) {
 	gdalio.Register()
+	if dtype == Float16 {
+		meta["OMNIMASK_DTYPE"] = Float16 + ": " + float16Note
+	}
 	ds, err := godal.Create(godal.GTiff, path, d, godal.Float32, size.X, size.Y, godal.CreationOption(
 		"INTERLEAVE=PIXEL", "TILED=NO", "BLOCKYSIZE=1", "COMPRESS=ZSTD", "PREDICTOR=3", "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER"))
 	if err != nil {
 		return nil, &liberr.Error{Path: path, Op: "create", Err: err}
 	}
-	w := &vectorWriter{path: path, ds: ds, size: size, d: d}
+	w := &vectorWriter{path: path, ds: ds, size: size, d: d, half: dtype == Float16}
 	fail := func(op string, err error) (*vectorWriter, error) {
 		ds.Close()
 		return nil, &liberr.Error{Path: path, Op: op, Err: err}
@@ -62,7 +66,11 @@ func createVectors(path string, size image.Point, d int, geo raster.Geo, meta ma
 }
 
 // writeRow writes output row y from a band-major buffer (D runs of size.X).
+// With dtype float16 it rounds the values of row in place first.
 func (w *vectorWriter) writeRow(y int, row []float32) error {
+	if w.half {
+		roundHalf(row)
+	}
 	if err := w.ds.Write(0, y, row, w.size.X, 1, godal.BandInterleaved()); err != nil {
 		return &liberr.Error{Path: w.path, Op: fmt.Sprintf("writing row %d", y), Err: err}
 	}
