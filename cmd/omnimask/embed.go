@@ -26,6 +26,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Batch, "batch", 64, "chips per inference call")
 	fs.Float64Var(&o.Scale, "scale", 0, "reflectance = value x scale + offset (reflectance encoders; 0: values are reflectance)")
 	fs.Float64Var(&o.Offset, "offset", 0, "see --scale")
+	fs.StringVar(&o.DType, "dtype", "float32", "output values: float32, or float16 (rounded to IEEE half precision, round to nearest even, but stored as Float32: GDAL 3.6 has no Float16 type; the sidecar says \"dtype\": \"float16\")")
 	bands := fs.String("bands", "", "1-based scene band numbers for the encoder's bands, comma-separated (default: by band name)")
 	threads := fs.Int("threads", 0, "inference threads (default: all cores)")
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
@@ -41,6 +42,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("no output (-o)")
 	case *mode != "chips" && *mode != "dense":
 		return usagef("--mode %q: want chips or dense", *mode)
+	case o.DType != embed.Float32 && o.DType != embed.Float16:
+		return usagef("--dtype %q: want float32 or float16", o.DType)
 	}
 	if o.MaxNoData == 0 {
 		o.MaxNoData = 1e-12 // an explicit 0 means: no nodata pixel at all
@@ -65,7 +68,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var res *embed.Result
 	if *mode == "dense" {
 		nd := o.MaxNoData
-		res, err = embed.Dense(ctx, e, scene, *out, embed.DenseOptions{Tile: *tile, Overlap: *overlap, MaxNoData: nd, Bands: o.Bands, Scale: o.Scale, Offset: o.Offset})
+		res, err = embed.Dense(ctx, e, scene, *out, embed.DenseOptions{Tile: *tile, Overlap: *overlap, MaxNoData: nd, Bands: o.Bands, Scale: o.Scale, Offset: o.Offset, DType: o.DType})
 	} else {
 		res, err = embed.Chips(ctx, e, scene, *out, o)
 	}

@@ -22,9 +22,14 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("probe "+sub, "EMBEDDINGS.tif... [flags]", stderr)
-	labels := fs.String("labels", "", "label rasters on each scene's pixel grid, comma-separated, one per embeddings file (majority class per chip)")
+	labels := fs.String("labels", "", "fit, eval: labels, comma-separated: label rasters on each scene's pixel grid, one per embeddings file (majority class per chip), "+
+		"or points files (.csv: x,y,label[,crs] with an optional header; .geojson/.json: a FeatureCollection of Points), each applied to every embeddings file: "+
+		"a point labels the chip(s) containing it, majority per chip, ties dropped")
+	field := fs.String("label-field", "label", "points: the label property (GeoJSON) or header column (CSV)")
+	labelsCRS := fs.String("labels-crs", "", "points: CRS of the points that do not name one (e.g. EPSG:4326: x longitude, y latitude); default: the embeddings' CRS")
 	lambda := fs.Float64("lambda", 0.01, "L2 penalty")
-	out := fs.String("o", "", "fit: probe file (JSON); predict: class map GeoTIFF")
+	out := fs.String("o", "", "fit: probe file (JSON); predict: class map GeoTIFF (uint8)")
+	probs := fs.String("probabilities", "", "predict: class probabilities GeoTIFF (float32, one band per class named by it, NaN for nodata chips)")
 	pfile := fs.String("probe", "", "predict: probe file")
 	folds := fs.Int("folds", 0, "eval: folds of whole scenes (0: leave one scene out)")
 	files, err := parse(fs, args)
@@ -47,29 +52,27 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch sub {
 	case "fit", "eval":
-		lab := strings.Split(*labels, ",")
-		if *labels == "" || len(lab) != len(embs) {
-			return usagef("--labels: want %d label rasters, one per embeddings file", len(embs))
+		if sub == "fit" && *out == "" {
+			return usagef("no output (-o)")
+		}
+		chipLab, err := labelChips(embs, *labels, *field, *labelsCRS, stdout, stderr)
+		if err != nil {
+			return err
 		}
 		var x [][]float64
-		var y []int
-		var groups []string
+		var lab, groups []string
 		for i, e := range embs {
-			l, err := probe.ChipLabels(e, lab[i])
-			if err != nil {
-				return err
-			}
 			for j, v := range e.Vectors {
-				if v != nil && l[j] >= 0 {
-					x, y, groups = append(x, v), append(y, l[j]), append(groups, e.Path)
+				if v != nil && chipLab[i][j] != "" {
+					x, lab, groups = append(x, v), append(lab, chipLab[i][j]), append(groups, e.Path)
 				}
 			}
 		}
-		classes, y := compact(y)
+		if len(x) == 0 {
+			return fmt.Errorf("%s: no labelled chip with an embedding", *labels)
+		}
+		classes, y := compact(lab)
 		if sub == "fit" {
-			if *out == "" {
-				return usagef("no output (-o)")
-			}
 			p, err := probe.Fit(x, y, classes, *lambda)
 			if err != nil {
 				return err
@@ -91,8 +94,8 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return nil
 	case "predict":
-		if *pfile == "" || *out == "" || len(embs) != 1 {
-			return usagef("predict: one embeddings file, --probe and -o")
+		if *pfile == "" || (*out == "" && *probs == "") || len(embs) != 1 {
+			return usagef("predict: one embeddings file, --probe and -o and/or --probabilities")
 		}
 		p, err := probe.Load(*pfile)
 		if err != nil {
@@ -102,30 +105,20 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if p.Encoder != e.Encoder() {
 			return fmt.Errorf("%s: probe fitted on embeddings of %s, %s has %s", *pfile, p.Encoder, e.Path, e.Encoder())
 		}
-		vals := make([]uint8, len(p.Classes))
-		for i, c := range p.Classes {
-			v, err := strconv.Atoi(c)
-			if err != nil || v < 0 || v > 254 {
-				return fmt.Errorf("%s: class %q is not a label value 0..254", *pfile, c)
-			}
-			vals[i] = uint8(v)
-		}
-		m := make([]uint8, e.Cols*e.Rows)
-		for i, v := range e.Vectors {
-			m[i] = 255
-			if v != nil {
-				m[i] = vals[p.Class(v)]
-			}
-		}
-		w, err := gdalio.Create(*out, image.Pt(e.Cols, e.Rows), e.Geo, gdalio.WriteOptions{NoData: raster.NoDataValue(255)})
+		class, prob, err := p.Apply(e)
 		if err != nil {
 			return err
 		}
-		defer w.Close()
-		if err := w.WriteUint8(0, image.Rect(0, 0, e.Cols, e.Rows), m); err != nil {
-			return err
+		if *probs != "" {
+			if err := probe.WriteProbabilities(*probs, e, p.Classes, prob); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: %dx%d chips, probabilities of %d classes\n", *probs, e.Cols, e.Rows, len(p.Classes))
 		}
-		if err := w.Commit(); err != nil {
+		if *out == "" {
+			return nil
+		}
+		if err := writeClassMap(*out, e, p.Classes, class); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: %dx%d chips classified\n", *out, e.Cols, e.Rows)
@@ -134,22 +127,131 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return usagef("probe %q: want fit, predict or eval", sub)
 }
 
-// compact maps label values to class indices 0..K-1 (sorted values) and
-// returns the values' names.
-func compact(y []int) ([]string, []int) {
-	seen := map[int]bool{}
-	var vals []int
+// labelChips returns the label of every chip of every embeddings file (""
+// for none) from --labels: one label raster per file, or points files
+// applied to all of them.
+func labelChips(embs []*probe.Embeddings, labels, field, crs string, stdout, stderr io.Writer) ([][]string, error) {
+	if labels == "" {
+		return nil, usagef("no --labels")
+	}
+	lab := strings.Split(labels, ",")
+	points := 0
+	for _, l := range lab {
+		if probe.IsPointsFile(l) {
+			points++
+		}
+	}
+	out := make([][]string, len(embs))
+	switch {
+	case points == 0:
+		if len(lab) != len(embs) {
+			return nil, usagef("--labels: want %d label rasters, one per embeddings file, or points files", len(embs))
+		}
+		for i, e := range embs {
+			l, err := probe.ChipLabels(e, lab[i])
+			if err != nil {
+				return nil, err
+			}
+			out[i] = make([]string, len(l))
+			for j, v := range l {
+				if v >= 0 {
+					out[i][j] = strconv.Itoa(v)
+				}
+			}
+		}
+		return out, nil
+	case points != len(lab):
+		return nil, usagef("--labels: label rasters and points files mixed")
+	}
+	var pts []probe.Point
+	for _, l := range lab {
+		p, err := probe.ReadPoints(l, field, crs)
+		if err != nil {
+			return nil, err
+		}
+		pts = append(pts, p...)
+	}
+	out, st, err := probe.PointLabels(embs, pts)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "%d points: %d in chips with embeddings, labelling %d chips (%d by majority)\n", st.Points, st.InChips, st.Chips, st.Conflicts)
+	if st.Outside > 0 || st.NoData > 0 || st.Ties > 0 {
+		fmt.Fprintf(stderr, "omnimask probe: warning: %d points outside every chip grid, %d on nodata chips only, %d chips with tied labels left unlabelled\n",
+			st.Outside, st.NoData, st.Ties)
+	}
+	return out, nil
+}
+
+// writeClassMap writes the class of each chip as a uint8 GeoTIFF on the chip
+// grid, 255 for nodata chips: the class names' values when they are all
+// integers 0..254 (label raster values), else the class indices, with the
+// class names as category names.
+func writeClassMap(path string, e *probe.Embeddings, classes []string, class []int) error {
+	if len(classes) > 255 {
+		return fmt.Errorf("%s: %d classes do not fit a uint8 class map", path, len(classes))
+	}
+	vals, numeric := make([]uint8, len(classes)), true
+	for i, c := range classes {
+		v, err := strconv.Atoi(c)
+		if err != nil || v < 0 || v > 254 {
+			numeric = false
+			break
+		}
+		vals[i] = uint8(v)
+	}
+	var cats []string
+	if !numeric {
+		cats = classes
+		for i := range vals {
+			vals[i] = uint8(i)
+		}
+	}
+	m := make([]uint8, len(class))
+	for i, c := range class {
+		m[i] = 255
+		if c >= 0 {
+			m[i] = vals[c]
+		}
+	}
+	w, err := gdalio.Create(path, image.Pt(e.Cols, e.Rows), e.Geo, gdalio.WriteOptions{NoData: raster.NoDataValue(255), Categories: cats})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := w.WriteUint8(0, image.Rect(0, 0, e.Cols, e.Rows), m); err != nil {
+		return err
+	}
+	return w.Commit()
+}
+
+// compact maps labels to class indices 0..K-1 and returns the classes:
+// sorted by value when every label is an integer (label raster values),
+// else as strings.
+func compact(y []string) ([]string, []int) {
+	seen := map[string]bool{}
+	var names []string
+	numeric := true
 	for _, v := range y {
 		if !seen[v] {
 			seen[v] = true
-			vals = append(vals, v)
+			names = append(names, v)
+			if _, err := strconv.Atoi(v); err != nil {
+				numeric = false
+			}
 		}
 	}
-	sort.Ints(vals)
-	idx := map[int]int{}
-	names := make([]string, len(vals))
-	for i, v := range vals {
-		idx[v], names[i] = i, strconv.Itoa(v)
+	sort.Slice(names, func(i, j int) bool {
+		if numeric {
+			a, _ := strconv.Atoi(names[i])
+			b, _ := strconv.Atoi(names[j])
+			return a < b
+		}
+		return names[i] < names[j]
+	})
+	idx := map[string]int{}
+	for i, v := range names {
+		idx[v] = i
 	}
 	out := make([]int, len(y))
 	for i, v := range y {
