@@ -149,3 +149,20 @@ func TestCLIEmbedProbePoints(t *testing.T) {
 		}
 	}
 }
+
+func TestCompactLabels(t *testing.T) {
+	for _, tc := range []struct {
+		in      []string
+		classes []string
+		y       []int
+	}{
+		{[]string{"10", "3", "7", "3"}, []string{"3", "7", "10"}, []int{2, 0, 1, 0}}, // label raster values: by value
+		{[]string{"b", "10", "a", "b"}, []string{"10", "a", "b"}, []int{2, 0, 1, 2}}, // names: as strings
+		{[]string{"water"}, []string{"water"}, []int{0}},
+	} {
+		classes, y := compact(tc.in)
+		if strings.Join(classes, ",") != strings.Join(tc.classes, ",") || fmt.Sprint(y) != fmt.Sprint(tc.y) {
+			t.Errorf("compact(%q) = %q %v, want %q %v", tc.in, classes, y, tc.classes, tc.y)
+		}
+	}
+}
