@@ -30,9 +30,10 @@ func TestPointLabels(t *testing.T) {
 	}
 	// e1: 30 m scene at (500000, 4000000), 16 px chips (480 m), 3x2,
 	// chip 5 nodata. e2: 30 m scene at (499640, 120) near the equator,
-	// 16 px chips every 8 px: the embeddings' origin is 4 px (120 m) in.
+	// 16 px chips every 8 px: the embeddings' origin is 4 px (120 m) in, at
+	// (499760, 0).
 	e1 := grid("e1.tif", 3, 2, 16, 16, raster.Geo{Transform: raster.GeoTransform{500000, 480, 0, 4000000, 0, -480}, CRS: utm}, 5)
-	e2 := grid("e2.tif", 3, 2, 16, 8, raster.Geo{Transform: raster.GeoTransform{499640 + 120, 240, 0, 120 - 120, 0, -240}, CRS: utm})
+	e2 := grid("e2.tif", 3, 2, 16, 8, raster.Geo{Transform: raster.GeoTransform{499640 + 120, 240, 0, 0, 0, -240}, CRS: utm})
 	// e3: no georeference: points are scene pixel coordinates.
 	e3 := grid("e3.tif", 2, 1, 8, 8, raster.Geo{Transform: raster.Identity})
 	p := func(x, y float64, label string, crs ...string) Point {
