@@ -18,6 +18,7 @@ import (
 	"github.com/omnimask/omnimask/internal/liberr"
 	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/models"
+	"github.com/omnimask/omnimask/tta"
 )
 
 // Options configure an Engine. The zero value runs the built-in default model
@@ -70,6 +71,13 @@ type Options struct {
 	// it), not for services running predictions side by side. Off by
 	// default.
 	ReturnMemory bool
+	// TTA is the test-time augmentation of calls whose Request.TTA is
+	// tta.Default: each patch is also run flipped (tta.Flips: 4 calls) or
+	// flipped and rotated (tta.D4: 8 calls), and the model's outputs,
+	// transformed back, are averaged before blending. tta.Default = what
+	// the model's manifest says (field "tta"), else tta.None. With an
+	// ensemble every member runs under it.
+	TTA tta.Mode
 }
 
 // Engine runs segmentation models on scenes. It is safe for concurrent use.
@@ -187,6 +195,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 1
 	}
+	if !o.TTA.Valid() {
+		return o, fmt.Errorf("engine: unknown test-time augmentation %v", o.TTA)
+	}
 	if o.BatchSize > MaxBatchSize {
 		return o, fmt.Errorf("engine: batch size %d > %d", o.BatchSize, MaxBatchSize)
 	}
@@ -221,7 +232,7 @@ func assemble(opts Options, mods []*model) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e.limits = limits{batch: opts.BatchSize, streams: opts.Streams, maxMemory: opts.MaxMemory, layout: lay}
+	e.limits = limits{batch: opts.BatchSize, streams: opts.Streams, maxMemory: opts.MaxMemory, layout: lay, tta: opts.TTA}
 	for _, m := range mods {
 		if n := m.input[0]; n > 0 && e.limits.fixedBatch == 0 {
 			e.limits.fixedBatch = int(n)

@@ -102,8 +102,9 @@ func (r *run) infer(ctx context.Context, in <-chan *batch, out chan<- *batch) er
 // scratch is a stream's memory for runBatch: the scores of the second and
 // later ensemble members, the raw one-channel output of sigmoid and
 // class-index models, and the inputs of models that take some of the
-// prepared channels (see inputOf).
-type scratch struct{ member, raw, input []float32 }
+// prepared channels (see inputOf), and with test-time augmentation the
+// transformed inputs and the scores of the transformed patches.
+type scratch struct{ member, raw, input, ttaIn, ttaOut []float32 }
 
 // grow returns (*s)[:n], reallocated when too short.
 func grow(s *[]float32, n int) []float32 {
@@ -147,6 +148,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 	m := int(n) * r.K * int(P*P)
 	scores := b.scores[:m]
 	PP := int(P * P)
+	ts := r.p.TTA.Transforms()
 	for i, mod := range v.models {
 		// An ensemble's members all write the K channels (the first into
 		// the batch, the others added to it); a product's models each
@@ -158,30 +160,36 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 		if i > 0 || K != r.K {
 			dst = grow(&tmp.member, mk)
 		}
-		raw, shape := dst, outShape
-		kind := mod.manifest.Output
-		if kind == models.Sigmoid || kind == models.ClassIndex {
-			raw, shape[1] = grow(&tmp.raw, int(n*P*P)), 1
-		}
-		inShape := [4]int64{n, int64(len(v.layout.takes[i])), P, P}
 		in := r.inputOf(i, b, int(n), tmp)
-		t0 := r.busy.start()
-		err := mod.run.Run(in, inShape, raw, shape)
-		r.busy.stop(t0)
-		if err != nil {
-			return fmt.Errorf("%s: %w", mod.name, err)
+		inShape := [4]int64{n, int64(len(v.layout.takes[i])), P, P}
+		// Test-time augmentation: the model also runs on each transform
+		// of the patches, and its scores, transformed back, are added to
+		// the identity's, then averaged. The identity alone (tta.None) is
+		// the plain run.
+		for ti, t := range ts {
+			x, out := in, dst
+			if ti > 0 {
+				x, out = grow(&tmp.ttaIn, len(in)), grow(&tmp.ttaOut, mk)
+				for j := range len(in) / PP {
+					t.Apply(x[j*PP:][:PP], in[j*PP:][:PP], int(P))
+				}
+			}
+			if err := r.runModel(mod, x, inShape, out, outShape, tmp); err != nil {
+				return err
+			}
+			if ti > 0 {
+				inv := t.Inverse()
+				for j := range mk / PP {
+					inv.AddTo(dst[j*PP:][:PP], out[j*PP:][:PP], int(P))
+				}
+			}
 		}
-		var bad int
-		switch kind {
-		case models.Sigmoid:
-			bad = sigmoidScores(dst, raw, int(n), PP, mod.manifest.SigmoidThreshold())
-		case models.ClassIndex:
-			bad = voteScores(dst, raw, int(n), K, PP)
-		default:
-			bad = sanitize(dst, int(n), K, PP, kind == models.Probabilities)
+		if len(ts) > 1 {
+			inv := 1 / float32(len(ts)) // exact: 4 or 8
+			for j := range dst {
+				dst[j] *= inv
+			}
 		}
-		r.nanOut.Add(int64(bad))
-		r.inferred.Add(n * P * P)
 		switch {
 		case K != r.K: // a product's model: its channels of each patch
 			for j := range int(n) {
@@ -202,6 +210,35 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
+	return nil
+}
+
+// runModel runs one model on n patches (in, of inShape) and leaves its
+// class scores (kinds.go), outShape[1] = K channels of each, in dst.
+func (r *run) runModel(mod *model, in []float32, inShape [4]int64, dst []float32, outShape [4]int64, tmp *scratch) error {
+	n, K, PP := int(outShape[0]), int(outShape[1]), int(outShape[2]*outShape[3])
+	raw, shape := dst, outShape
+	kind := mod.manifest.Output
+	if kind == models.Sigmoid || kind == models.ClassIndex {
+		raw, shape[1] = grow(&tmp.raw, n*PP), 1
+	}
+	t0 := r.busy.start()
+	err := mod.run.Run(in, inShape, raw, shape)
+	r.busy.stop(t0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", mod.name, err)
+	}
+	var bad int
+	switch kind {
+	case models.Sigmoid:
+		bad = sigmoidScores(dst, raw, n, PP, mod.manifest.SigmoidThreshold())
+	case models.ClassIndex:
+		bad = voteScores(dst, raw, n, K, PP)
+	default:
+		bad = sanitize(dst, n, K, PP, kind == models.Probabilities)
+	}
+	r.nanOut.Add(int64(bad))
+	r.inferred.Add(int64(n * PP))
 	return nil
 }
 

@@ -32,6 +32,9 @@ func workingMemory(m *models.Manifest, lay *layout, lim limits, p *Plan, req Req
 	streams := int64(lim.streams)
 	b += (streams + 2) * n * (C + K) * 4 * P * P // batches (see execute)
 	b += streams * n * 64 * 4 * P * P            // network activations (estimate)
+	if p.TTA.Calls() > 1 {
+		b += streams * n * (C + K) * 4 * P * P // transformed inputs and outputs (scratch)
+	}
 	perRow := W
 	if req.Confidence != NoConfidence {
 		perRow += 4 * K * W

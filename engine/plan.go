@@ -11,6 +11,7 @@ import (
 	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
+	"github.com/omnimask/omnimask/tta"
 )
 
 // Scene is an in-memory raster for Predict: bands x height x width float32
@@ -40,9 +41,10 @@ type sceneInfo struct {
 // limits is what planning needs to know of the engine: the models' fixed
 // input dimensions and how a prediction runs.
 type limits struct {
-	fixedBatch, fixedPatch int   // 0 = dynamic
-	batch, streams         int   // patches per inference call, calls at once
-	maxMemory              int64 // bytes one prediction may hold
+	fixedBatch, fixedPatch int      // 0 = dynamic
+	batch, streams         int      // patches per inference call, calls at once
+	maxMemory              int64    // bytes one prediction may hold
+	tta                    tta.Mode // Options.TTA
 	// layout is what the models read; nil = the bands of the planned
 	// manifest alone.
 	layout *layout
@@ -159,6 +161,13 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	if !req.Blend.Valid() {
 		return nil, fmt.Errorf("%s: unknown blend window %v", s.name, req.Blend)
 	}
+	if !req.TTA.Valid() {
+		return nil, fmt.Errorf("%s: unknown test-time augmentation %v", s.name, req.TTA)
+	}
+	// Patches are square (one patch size; a fixed graph's height and width
+	// both equal the manifest's patch_size), so every D4 transform maps a
+	// patch onto itself.
+	p.TTA = req.TTA.Or(lim.tta).Or(m.DefaultTTA())
 	patch, overlap := m.PatchSize, m.Overlap
 	if req.PatchSize != 0 {
 		// Another patch size keeps the model's overlap up to a quarter

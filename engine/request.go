@@ -9,6 +9,7 @@ import (
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/sensor"
 	"github.com/omnimask/omnimask/tiling"
+	"github.com/omnimask/omnimask/tta"
 )
 
 // Confidence selects the optional per-class probability output.
@@ -59,6 +60,9 @@ type Request struct {
 	PatchSize, Overlap int
 	// Blend is the window that weights overlapping patches (default Ramp).
 	Blend tiling.Window
+	// TTA is the test-time augmentation (see Options.TTA); tta.Default =
+	// the engine's.
+	TTA tta.Mode
 	// Confidence adds per-class probabilities to the result.
 	Confidence Confidence
 	// Output is the mask file to write (COG GeoTIFF); empty keeps the mask in
@@ -108,6 +112,7 @@ type Plan struct {
 	Overlap    int
 	Patches    int // patches in the grid (before skipping nodata ones)
 	Blend      tiling.Window
+	TTA        tta.Mode // the test-time augmentation run (never tta.Default)
 	Notes      []string // warnings and decisions worth telling the user
 	Memory     int64    // estimated peak working memory in bytes
 	BandIndex  []int    // 0-based scene band for each entry of Bands

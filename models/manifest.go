@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/omnimask/omnimask/tiling"
+	"github.com/omnimask/omnimask/tta"
 )
 
 // MetadataKey is the ONNX metadata_props key holding the manifest JSON.
@@ -93,6 +94,9 @@ type Manifest struct {
 	Output        string        `json:"output"`
 	Threshold     float64       `json:"threshold,omitempty"` // sigmoid only; 0 = DefaultThreshold
 	Classes       []Class       `json:"classes,omitempty"`
+	// TTA is the test-time augmentation the model runs under unless the
+	// user says otherwise: "" or "none", "flips" or "d4" (see package tta).
+	TTA string `json:"tta,omitempty"`
 	// Task is "embedding" for encoders (output "embedding"); empty or
 	// "segmentation" for mask models.
 	Task         string `json:"task,omitempty"`
@@ -181,6 +185,11 @@ func (m *Manifest) Validate() error {
 	if m.SizeMultiple < 0 || m.SizeMultiple > m.PatchSize {
 		return bad("size_multiple %d outside 0..patch_size", m.SizeMultiple)
 	}
+	if mode, err := tta.Parse(m.TTA); err != nil {
+		return bad("tta %q (want none, flips or d4)", m.TTA)
+	} else if mode != tta.Default && (m.Output == Embedding || m.Task == TaskEmbedding) {
+		return bad("tta is for mask models, not embedding encoders")
+	}
 	if m.Output == Embedding || m.Task == TaskEmbedding {
 		return m.validateEmbedding()
 	}
@@ -261,6 +270,16 @@ func (m *Manifest) ProcessingResolution(res float64) (proc float64, outside bool
 		return res, true
 	}
 	return res, false
+}
+
+// DefaultTTA returns the test-time augmentation the manifest asks for
+// (tta.None when it says nothing).
+func (m *Manifest) DefaultTTA() tta.Mode {
+	mode, err := tta.Parse(m.TTA)
+	if err != nil { // Validate refuses it
+		return tta.None
+	}
+	return mode.Or(tta.None)
 }
 
 // Dim is one dimension of a tensor shape; negative means dynamic.

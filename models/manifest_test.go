@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/omnimask/omnimask/tta"
 )
 
 // validManifest is the example from MANIFEST.md.
@@ -155,6 +157,10 @@ func TestParseManifestAccepts(t *testing.T) {
 		{"size_multiple = patch", set("size_multiple", 512), nil},
 		{"negative nodata_fill", set("nodata_fill", -1.5), func(m *Manifest) bool { return m.NoDataFill == -1.5 }},
 		{"unicode band names", set("bands", []string{"rouge", "vert", "pir"}), nil},
+		{"tta d4", set("tta", "d4"), func(m *Manifest) bool { return m.DefaultTTA() == tta.D4 }},
+		{"tta flips", set("tta", "flips"), func(m *Manifest) bool { return m.DefaultTTA() == tta.Flips }},
+		{"tta none", set("tta", "none"), func(m *Manifest) bool { return m.DefaultTTA() == tta.None }},
+		{"tta omitted", func(map[string]any) {}, func(m *Manifest) bool { return m.DefaultTTA() == tta.None }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,6 +225,7 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"sigmoid 4 classes", edit(t, set("output", "sigmoid")), "output sigmoid needs 2 classes (negative, then positive), got 4"},
 		{"unknown units", edit(t, set("input_units", "dn")), `input_units "dn" (want any or reflectance)`},
 		{"threshold without sigmoid", edit(t, set("threshold", 0.4)), "threshold is for output sigmoid only"},
+		{"unknown tta", edit(t, set("tta", "rot90")), `tta "rot90" (want none, flips or d4)`},
 		{"sigmoid threshold 1", edit(t, func(o map[string]any) {
 			o["output"] = "sigmoid"
 			o["threshold"] = 1
