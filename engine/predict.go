@@ -417,6 +417,9 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 		md["OMNIMASK_MODEL"] = strings.Join(p.Models, ",")
 		md["OMNIMASK_PRODUCT"] = p.Product
 	}
+	if p.TTA.Calls() > 1 {
+		md["OMNIMASK_TTA"] = p.TTA.String() // absent without augmentation: masks as before
+	}
 	for _, c := range classes {
 		for len(colors) <= c.ID {
 			colors = append(colors, [3]uint8{})

@@ -14,6 +14,7 @@ import (
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/sensor"
 	"github.com/omnimask/omnimask/tiling"
+	"github.com/omnimask/omnimask/tta"
 )
 
 // The flags below mean exactly what they mean in `omnimask predict`
@@ -28,6 +29,7 @@ type Config struct {
 	Threads    int
 	Streams    int
 	BatchSize  int
+	TTA        string // "" (the model's) or none, flips, d4
 	Quiet      bool
 	Verbose    bool
 	Sensor     string
@@ -55,6 +57,7 @@ type flags struct {
 	threads   int
 	streams   int
 	batchSize int
+	tta       cmdline.TTA
 	quiet     bool
 	verbose   bool
 
@@ -96,6 +99,7 @@ func (f *flags) registerEngine(fs *flag.FlagSet) {
 	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all, 1 to 4 per core (default: all cores)")
 	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads, 1 to the threads (default 2)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call, 1..256 (default 1)")
+	fs.Var(&f.tta, "tta", cmdline.TTAUsage)
 	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 }
@@ -121,7 +125,7 @@ func (f *flags) registerRequest(fs *flag.FlagSet) {
 // checkTiling) and returns the workers' configuration.
 func (f *flags) config(set map[string]bool) (Config, error) {
 	c := Config{Models: f.models, Product: f.product, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
-		Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.V.Set, NoData: f.nodata.V.Value,
+		TTA: f.tta.Mode.String(), Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.V.Set, NoData: f.nodata.V.Value,
 		Resolution: f.resolution, ProcRes: f.procRes, NoResample: f.noResample, Patch: f.patch, Overlap: f.overlap,
 		Blend: f.blend.Window.String(), Scale: f.scale.V, Offset: f.offset.V, Force: f.force, Parallel: f.parallel}
 	if set["overlap"] && f.overlap == 0 {
@@ -194,7 +198,14 @@ func (c Config) options(log *slog.Logger) engine.Options {
 	// As predict: with one scene at a time per process, the pipeline's
 	// memory goes back to the OS before each mask's COG copy.
 	return engine.Options{Models: c.Models, Product: c.Product, ORTLibrary: c.ORTLib, Threads: c.Threads,
-		Streams: c.Streams, BatchSize: c.BatchSize, Logger: log, ReturnMemory: c.Parallel <= 1}
+		Streams: c.Streams, BatchSize: c.BatchSize, TTA: c.tta(), Logger: log, ReturnMemory: c.Parallel <= 1}
+}
+
+// tta is the engine's test-time augmentation (tta.Default when not given;
+// config checked the name).
+func (c Config) tta() tta.Mode {
+	m, _ := tta.Parse(c.TTA)
+	return m
 }
 
 func (c Config) request() (engine.Request, error) {
@@ -234,6 +245,9 @@ func (c Config) pixelFlags() map[string]string {
 	}
 	if c.NoDataSet {
 		m["nodata"] = g(c.NoData)
+	}
+	if c.TTA != "" {
+		m["tta"] = c.TTA // absent when not given, so earlier masks keep their identity
 	}
 	for name, v := range map[string][]float64{"scale": c.Scale, "offset": c.Offset} {
 		if v != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/omnimask/omnimask/internal/synth"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
+	"github.com/omnimask/omnimask/tta"
 )
 
 // flagBlocks splits flag.PrintDefaults output into one block per flag.
@@ -77,7 +78,7 @@ func TestFlagsMatchPredict(t *testing.T) {
 func TestFlagsConfig(t *testing.T) {
 	fs, f := newFlagSet(io.Discard)
 	pos, err := parse(fs, []string{"a.tif", "--model", "m1.onnx", "--model", "m2.onnx", "--threads", "3", "--streams", "1",
-		"--batch-size", "2", "--sensor", "landsat8", "--bands", "4,3,5", "--nodata", "0", "--resolution", "30",
+		"--batch-size", "2", "--tta", "flips", "--sensor", "landsat8", "--bands", "4,3,5", "--nodata", "0", "--resolution", "30",
 		"--processing-resolution", "60", "--no-resample", "--patch-size", "256", "--overlap", "-1", "--blend", "hann",
 		"--confidence", "F32", "--scale", "0.0001", "--offset", "-0.1,0,0", "b.tif", "--output-dir", "out", "--force", "--parallel", "2"})
 	if err != nil || !reflect.DeepEqual(pos, []string{"a.tif", "b.tif"}) {
@@ -88,7 +89,7 @@ func TestFlagsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := cfg.options(nil)
-	if !reflect.DeepEqual(opts, engine.Options{Models: []string{"m1.onnx", "m2.onnx"}, Threads: 3, Streams: 1, BatchSize: 2}) {
+	if !reflect.DeepEqual(opts, engine.Options{Models: []string{"m1.onnx", "m2.onnx"}, Threads: 3, Streams: 1, BatchSize: 2, TTA: tta.Flips}) {
 		t.Errorf("options %+v", opts)
 	}
 	req, err := cfg.request()
@@ -104,7 +105,7 @@ func TestFlagsConfig(t *testing.T) {
 	pf := cfg.pixelFlags()
 	for k, v := range map[string]string{"sensor": "landsat8", "bands": "4,3,5", "nodata": "0", "resolution": "30",
 		"processing-resolution": "60", "no-resample": "true", "patch-size": "256", "overlap": "-1", "blend": "hann",
-		"confidence": "float32", "batch-size": "2", "scale": "0.0001", "offset": "-0.1,0,0"} {
+		"confidence": "float32", "batch-size": "2", "tta": "flips", "scale": "0.0001", "offset": "-0.1,0,0"} {
 		if pf[k] != v {
 			t.Errorf("identity flag %s = %q, want %q", k, pf[k], v)
 		}
@@ -152,6 +153,8 @@ func TestFlagsConfig(t *testing.T) {
 		{[]string{"a.tif", "--confidence", "int16"}, exitUsage},
 		{[]string{"a.tif", "--parallel", "0"}, exitUsage},
 		{[]string{"a.tif", "--blend", "cubic"}, exitUsage},
+		{[]string{"a.tif", "--tta", "rot90"}, exitUsage},
+		{[]string{"a.tif", "--tta", ""}, exitUsage},
 		{[]string{"a.tif", "--threads", "x"}, exitUsage},
 		{[]string{"a.tif", "--runner", "direct"}, exitUsage},
 		{[]string{"/nonexistent/*.tif"}, exitUsage},

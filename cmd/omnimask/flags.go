@@ -18,6 +18,7 @@ type engineFlags struct {
 	threads   int
 	streams   int
 	batchSize int
+	tta       cmdline.TTA
 	quiet     bool
 	verbose   bool
 }
@@ -29,6 +30,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all, 1 to 4 per core (default: all cores)")
 	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads, 1 to the threads (default 2)")
 	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call, 1..256 (default 1)")
+	fs.Var(&f.tta, "tta", cmdline.TTAUsage)
 	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
 	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
 }
@@ -38,7 +40,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 // COG copy (Options.ReturnMemory).
 func (f *engineFlags) options(stderr io.Writer) engine.Options {
 	return engine.Options{Models: f.models, Product: f.product, ORTLibrary: f.ortLib, Threads: f.threads,
-		Streams: f.streams, BatchSize: f.batchSize, Logger: f.logger(stderr), ReturnMemory: true}
+		Streams: f.streams, BatchSize: f.batchSize, TTA: f.tta.Mode, Logger: f.logger(stderr), ReturnMemory: true}
 }
 
 func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {

@@ -125,6 +125,7 @@ func describe(ctx context.Context, w io.Writer, e *engine.Engine, paths []string
 		fmt.Fprintf(w, "  resolution  unknown (processing at native grid)\n")
 	}
 	fmt.Fprintf(w, "  tiling      patch %d, overlap %d, %d patches, blend %s\n", p.Patch, p.Overlap, p.Patches, p.Blend)
+	fmt.Fprintf(w, "  tta         %s (%d inference calls per patch)\n", p.TTA, p.TTA.Calls())
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "  note        %s\n", n)
 	}

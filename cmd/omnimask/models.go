@@ -59,6 +59,7 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			continue
 		}
 		fmt.Fprintf(stdout, "  classes     %s (%s)\n", strings.Join(cls, ", "), out)
+		fmt.Fprintf(stdout, "  tta         %s (default test-time augmentation; --tta overrides)\n", m.DefaultTTA())
 	}
 	if builtins {
 		for _, name := range models.Composites() {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 )
 
 // serveConfig is what `omnimask serve` is configured with.
@@ -234,18 +235,22 @@ func (s *server) models(w http.ResponseWriter, r *http.Request) {
 }
 
 // predictParams are the query parameters of POST /v1/predict that are not
-// predict's flags.
+// predict's flags (of those, the request flags and tta are taken).
 var predictParams = map[string]bool{"path": true, "output": true, "format": true}
 
 // request turns the query into an engine request: every parameter but
 // predictParams is a flag of `omnimask predict` (sensor, bands, nodata,
 // resolution, processing-resolution, no-resample, patch-size, overlap,
-// blend, scale, offset), checked as the command checks it.
+// blend, scale, offset, tta), checked as the command checks it.
 func (s *server) request(q map[string][]string) (engine.Request, error) {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var rf requestFlags
 	rf.register(fs)
+	// --tta is an engine flag of predict (and of serve itself: the
+	// default); a request may choose its own.
+	var tf cmdline.TTA
+	fs.Var(&tf, "tta", cmdline.TTAUsage)
 	set := map[string]bool{}
 	for k, vs := range q {
 		if predictParams[k] {
@@ -276,6 +281,7 @@ func (s *server) request(q map[string][]string) (engine.Request, error) {
 		return engine.Request{}, err
 	}
 	req := rf.request(set)
+	req.TTA = tf.Mode
 	// A service is strict: bands whose names do not match are refused
 	// (422) unless ?bands= says which to take.
 	req.BandsByPosition = false

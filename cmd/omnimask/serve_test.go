@@ -133,6 +133,15 @@ func TestServePredictMatchesPredict(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Equal(got, want64) {
 		t.Errorf("?patch-size=64&overlap=0: %d, %d bytes, want predict's with the flags", resp.StatusCode, len(got))
 	}
+	ttaOut := t.TempDir()
+	if _, _, err := cli(t, "predict", scene, "--model", pointwise, "--output-dir", ttaOut, "--threads", "1", "--tta", "d4"); err != nil {
+		t.Fatal(err)
+	}
+	wantTTA, _ := os.ReadFile(cmdline.MaskPath(scene, ttaOut))
+	resp, got = post(t, ts.URL+"/v1/predict?tta=d4", data)
+	if resp.StatusCode != 200 || !bytes.Equal(got, wantTTA) {
+		t.Errorf("?tta=d4: %d, %d bytes, want predict's with --tta d4", resp.StatusCode, len(got))
+	}
 }
 
 // Bad requests get the matching status, and no file is left in the root.
@@ -157,6 +166,7 @@ func TestServeStatusCodes(t *testing.T) {
 	}{
 		{"unknown parameter", "?colour=red", data, 400},
 		{"bad flag value", "?patch-size=7", data, 400},
+		{"bad tta", "?tta=rot90", data, 400},
 		{"bad resolution", "?resolution=-1", data, 400},
 		{"unknown sensor", "?sensor=hubble", data, 400},
 		{"body too large", "", big, 413},

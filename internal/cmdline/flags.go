@@ -4,6 +4,7 @@
 package cmdline
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
+	"github.com/omnimask/omnimask/tta"
 )
 
 // MaxPatch is the largest --patch-size accepted (or the model's own, if
@@ -109,5 +111,25 @@ func CheckTiling(patch, overlap int, set map[string]bool, e *engine.Engine) erro
 	if hi := (size+1)/2 - 1; set["overlap"] && (overlap < -1 || overlap > hi) {
 		return fmt.Errorf("--overlap %d: want 0..%d, below half the %d px patch (0 or -1: none; leave the flag out for the model's)", overlap, hi, size)
 	}
+	return nil
+}
+
+// TTAUsage is the help of --tta.
+const TTAUsage = "test-time augmentation: none | flips (4 inference calls per patch) | d4 (8: flips and rotations) (default: the model's, else none)"
+
+// TTA parses a tta.Mode: none, flips or d4.
+type TTA struct{ tta.Mode }
+
+func (t *TTA) String() string { return t.Mode.String() }
+
+func (t *TTA) Set(v string) error {
+	m, err := tta.Parse(v)
+	if err == nil && m == tta.Default {
+		err = fmt.Errorf("tta: empty mode (want none, flips or d4)")
+	}
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "tta: "))
+	}
+	t.Mode = m
 	return nil
 }
