@@ -285,5 +285,9 @@ func (e *Engine) Models() []string {
 	return slices.Clip(n)
 }
 
+// TTA returns the test-time augmentation of requests that leave it unset:
+// Options.TTA, else the manifest's, else tta.None.
+func (e *Engine) TTA() tta.Mode { return e.opts.TTA.Or(e.manifest.DefaultTTA()) }
+
 // ORTVersion returns the version of the loaded ONNX Runtime library.
 func (e *Engine) ORTVersion() string { return e.ortVer }

@@ -209,7 +209,7 @@ func TestTTAPerPixelModelUnchanged(t *testing.T) {
 }
 
 // The mode run is the request's, else the engine's option, else the
-// manifest's "tta", else none; unknown modes are refused; augmentation
+// manifest's "tta", else none (Engine.TTA says the last three); unknown modes are refused; augmentation
 // adds its scratch to the memory estimate.
 func TestTTAChoiceAndPlan(t *testing.T) {
 	sc := synthScene(100, 80, 2)
@@ -226,18 +226,24 @@ func TestTTAChoiceAndPlan(t *testing.T) {
 		e        func(t *testing.T) *Engine
 		req, got tta.Mode
 	}{
-		{"nothing set", func(t *testing.T) *Engine { return fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}}) }, tta.Default, tta.None},
+		{"nothing set", func(t *testing.T) *Engine {
+			return fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}})
+		}, tta.Default, tta.None},
 		{"option", func(t *testing.T) *Engine {
 			return fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, TTA: tta.D4})
 		}, tta.Default, tta.D4},
 		{"request over option", func(t *testing.T) *Engine {
 			return fakeEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, TTA: tta.D4})
 		}, tta.None, tta.None},
-		{"manifest", func(t *testing.T) *Engine { return manifestFlips(t, Options{Models: []string{testModel("pointwise.onnx")}}) }, tta.Default, tta.Flips},
+		{"manifest", func(t *testing.T) *Engine {
+			return manifestFlips(t, Options{Models: []string{testModel("pointwise.onnx")}})
+		}, tta.Default, tta.Flips},
 		{"option over manifest", func(t *testing.T) *Engine {
 			return manifestFlips(t, Options{Models: []string{testModel("pointwise.onnx")}, TTA: tta.None})
 		}, tta.Default, tta.None},
-		{"request over manifest", func(t *testing.T) *Engine { return manifestFlips(t, Options{Models: []string{testModel("pointwise.onnx")}}) }, tta.D4, tta.D4},
+		{"request over manifest", func(t *testing.T) *Engine {
+			return manifestFlips(t, Options{Models: []string{testModel("pointwise.onnx")}})
+		}, tta.D4, tta.D4},
 	} {
 		e := c.e(t)
 		p, err := plan(e.manifest, e.limits, info, Request{NoResample: true, TTA: c.req})
@@ -246,6 +252,9 @@ func TestTTAChoiceAndPlan(t *testing.T) {
 		}
 		if p.TTA != c.got {
 			t.Errorf("%s: runs %v, want %v", c.name, p.TTA, c.got)
+		}
+		if c.req == tta.Default && e.TTA() != c.got {
+			t.Errorf("%s: Engine.TTA() = %v, want %v", c.name, e.TTA(), c.got)
 		}
 	}
 

@@ -125,6 +125,9 @@ func Evaluate(ctx context.Context, e *engine.Engine, run *Run, opts Options) (*R
 	}
 	rep := &Report{Run: run.Name, RunFile: run.Path, Description: run.Description,
 		Models: e.Models(), Product: run.Product, Groups: run.Groups, Steps: steps, Method: Method}
+	if m := e.TTA(); m.Calls() > 1 {
+		rep.TTA = m.String()
+	}
 	root := run.Root(opts.DataRoot)
 	total, done := len(run.Scenes)*len(steps), 0
 	for _, s := range run.Scenes {

@@ -20,6 +20,7 @@ type Report struct {
 	Description string   `json:"description,omitempty"`
 	Models      []string `json:"models"`
 	Product     string   `json:"product,omitempty"` // the run's composite product, if any
+	TTA         string   `json:"tta,omitempty"`     // test-time augmentation, when not none
 	Groups      []Group  `json:"groups"`
 	Steps       []Step   `json:"steps"`
 	Method      string   `json:"method"`
@@ -251,6 +252,9 @@ func (r *Report) WriteMarkdown(w io.Writer, full bool) error {
 		p("- Product: %s (models loaded: %s; each scene runs one per role)\n", r.Product, strings.Join(r.Models, ", "))
 	} else {
 		p("- Model: %s\n", strings.Join(r.Models, " + "))
+	}
+	if r.TTA != "" {
+		p("- Test-time augmentation: %s\n", r.TTA)
 	}
 	if r.RunFile != "" {
 		p("- Run file: `%s`\n", r.RunFile)
