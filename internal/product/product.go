@@ -130,7 +130,7 @@ func Open(paths []string, o Options) (*Product, error) {
 	if pr.Spec == "" {
 		// Bands not named like the model's: a product whose band names a
 		// preset knows (B04, B4…)?
-		if _, _, err := preprocess.ResolveBands(nil, o.Want, names); err != nil {
+		if _, note, err := preprocess.ResolveBands(nil, o.Want, names); err != nil || note != "" {
 			if f.fallback != nil {
 				if spec, err := f.fallback.SpecFor(o.Want, names); err == nil {
 					pr.Spec, pr.Sensor = spec, f.fallback.Name

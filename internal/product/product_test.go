@@ -57,6 +57,9 @@ func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	rgn := writeTif(t, filepath.Join(dir, "rgn.tif"), 10, "red", "green", "nir")
 	s2names := writeTif(t, filepath.Join(dir, "s2.tif"), 10, "B02", "B03", "B04", "B08")
+	// As many bands as the model wants, none named like its: the preset's
+	// names, not their order, decide (S2A_ names the sensor too).
+	s2same := writeTif(t, filepath.Join(dir, "S2A_same.tif"), 10, "B08", "B03", "B04")
 	plain := writeTif(t, filepath.Join(dir, "plain.tif"), 30, "", "", "", "", "")
 	ls := filepath.Join(dir, "folder")
 	if err := os.Mkdir(ls, 0o755); err != nil {
@@ -84,6 +87,7 @@ func TestOpen(t *testing.T) {
 	}{
 		{"named like the model", []string{rgn}, Options{}, []string{rgn}, "", "", []string{"red", "green", "nir"}, "", ""},
 		{"named like a preset", []string{s2names}, Options{}, []string{s2names}, "red=B04,green=B03,nir=B08", "sentinel2", []string{"B02", "B03", "B04", "B08"}, "", ""},
+		{"as many bands, named like a preset", []string{s2same}, Options{}, []string{s2same}, "red=B04,green=B03,nir=B08", "sentinel2", []string{"B08", "B03", "B04"}, "", ""},
 		{"unnamed, preset named", []string{plain}, Options{Sensor: "landsat8"}, []string{plain}, "red=B4,green=B3,nir=B5", "landsat8", []string{"", "", "", "", ""}, "", ""},
 		{"explicit bands win", []string{s2names}, Options{Bands: "3,2,4"}, []string{s2names}, "3,2,4", "", []string{"B02", "B03", "B04", "B08"}, "", ""},
 		{"product folder with MTL", []string{ls}, Options{}, []string{l8files[2], l8files[1], l8files[3]}, "1,2,3", "landsat8", []string{"LC08_X_B4", "LC08_X_B3", "LC08_X_B5"}, "LC08_X_MTL.txt", ""},
