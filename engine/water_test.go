@@ -80,7 +80,7 @@ func TestIndexWaterModels(t *testing.T) {
 	}
 }
 
-// TestWaterSceneIoU scores the index models on the held-out (right) half of
+// TestWaterSceneIoU scores the built-in water models on the held-out (right) half of
 // the labelled Sentinel-2 water scene in ../shared, against the numbers of
 // models/WATER.md (skips without the data).
 func TestWaterSceneIoU(t *testing.T) {
@@ -106,7 +106,8 @@ func TestWaterSceneIoU(t *testing.T) {
 	for _, c := range []struct {
 		model, bands string
 		right        float64
-	}{{"ndwi-water", "", 0.7033}, {"mndwi-water", "green=B03,swir1=B11", 0.7519}} {
+	}{{"ndwi-water", "", 0.7033}, {"mndwi-water", "green=B03,swir1=B11", 0.7519},
+		{"water-cnn", "blue=B02,green=B03,red=B04,nir=B08,swir1=B11,swir2=B12", 0.7792}} {
 		e := newEngine(t, Options{Models: []string{c.model}, Threads: 1})
 		res, err := e.PredictFile(context.Background(), []string{img}, Request{Bands: c.bands})
 		if err != nil {
@@ -153,6 +154,15 @@ func TestRequestProduct(t *testing.T) {
 	}
 	if res.Plan.Product != "water" || strings.Join(res.Plan.Models, ",") != "omnicloud,ndwi-water" {
 		t.Errorf("product %q models %v", res.Plan.Product, res.Plan.Models)
+	}
+	// A scene with the six bands water-cnn needs gets it.
+	six := &Scene{Bands: cnnScene(W, H), Names: []string{"blue", "green", "red", "nir", "swir1", "swir2"}}
+	res, err = e.Predict(context.Background(), six, Request{Product: "water", NoResample: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.Plan.Models, ",") != "omnicloud,water-cnn" {
+		t.Errorf("six-band scene: models %v", res.Plan.Models)
 	}
 	p, err := e.Inspect(context.Background(), nil, Request{Product: "nope"})
 	if err == nil || !strings.Contains(err.Error(), `no built-in product "nope"`) {

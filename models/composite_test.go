@@ -14,7 +14,7 @@ func TestBuiltinComposites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Members) != 2 || c.Members[0].Role != "cloud" || strings.Join(c.Members[1].Models, ",") != "mndwi-water,ndwi-water" {
+	if len(c.Members) != 2 || c.Members[0].Role != "cloud" || strings.Join(c.Members[1].Models, ",") != "water-cnn,mndwi-water,ndwi-water" {
 		t.Errorf("members %+v", c.Members)
 	}
 	for _, name := range []string{"nope", "", "../composites/water", "water.json"} {
