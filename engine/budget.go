@@ -9,16 +9,31 @@ import (
 	"github.com/omnimask/omnimask/internal/liberr"
 )
 
-// budget admits predictions by their estimated working memory (Plan.Memory)
-// so that those in flight together stay within a total: a weighted
-// semaphore, first come first served (a large scene waiting is not
-// overtaken by small ones, which would starve it).
+// budget admits predictions by their estimated resident memory
+// (Plan.Memory) so that those in flight together, with what the engine
+// reserved for its models, stay within a total: a weighted semaphore, first
+// come first served (a large scene waiting is not overtaken by small ones,
+// which would starve it).
 type budget struct {
-	total int64
-	mu    sync.Mutex
-	used  int64
-	peak  int64
-	wait  list.List // of *waiter, in arrival order
+	total    int64
+	mu       sync.Mutex
+	reserved int64 // the models and ONNX Runtime (reserve), for good
+	used     int64 // the predictions admitted
+	peak     int64
+	wait     list.List // of *waiter, in arrival order
+}
+
+// reserve takes n bytes for good (loaded models). It returns ErrTooLarge
+// when they do not fit in the budget with what was reserved before.
+func (b *budget) reserve(n int64, what string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.reserved+n > b.total {
+		return liberr.Mark(fmt.Errorf("%s need about %s resident, and %s of the memory budget of %s (Options.MemoryBudget) is reserved already: the budget must also hold a prediction",
+			what, mib(n), mib(b.reserved), mib(b.total)), ErrTooLarge)
+	}
+	b.reserved += n
+	return nil
 }
 
 type waiter struct {
@@ -32,11 +47,13 @@ type waiter struct {
 // whole budget, ErrClosed when closing is closed first and the cause of
 // ctx when it is done first.
 func (b *budget) acquire(ctx context.Context, n int64, wait bool, closing <-chan struct{}) error {
-	if n > b.total {
-		return liberr.Mark(fmt.Errorf("needs about %s of working memory, more than the engine's whole memory budget of %s (Options.MemoryBudget)", gib(n), gib(b.total)), ErrTooLarge)
-	}
 	b.mu.Lock()
-	if b.used+n <= b.total && b.wait.Len() == 0 {
+	if free := b.total - b.reserved; n > free {
+		b.mu.Unlock()
+		return liberr.Mark(fmt.Errorf("needs about %s of memory, more than the %s the engine's memory budget of %s (Options.MemoryBudget) leaves beside its models (%s)",
+			mib(n), mib(free), mib(b.total), mib(b.reserved)), ErrTooLarge)
+	}
+	if b.reserved+b.used+n <= b.total && b.wait.Len() == 0 {
 		b.take(n)
 		b.mu.Unlock()
 		return nil
@@ -44,7 +61,7 @@ func (b *budget) acquire(ctx context.Context, n int64, wait bool, closing <-chan
 	if !wait {
 		used := b.used
 		b.mu.Unlock()
-		return fmt.Errorf("%w: %s in use of %s, this scene needs %s", ErrBusy, gib(used), gib(b.total), gib(n))
+		return fmt.Errorf("%w: %s in use of %s (beside %s for the models), this scene needs %s", ErrBusy, mib(used), mib(b.total), mib(b.reserved), mib(n))
 	}
 	w := &waiter{n: n, ready: make(chan struct{})}
 	el := b.wait.PushBack(w)
@@ -88,7 +105,7 @@ func (b *budget) take(n int64) {
 func (b *budget) admit() {
 	for el := b.wait.Front(); el != nil; el = b.wait.Front() {
 		w := el.Value.(*waiter)
-		if b.used+w.n > b.total {
+		if b.reserved+b.used+w.n > b.total {
 			return
 		}
 		b.take(w.n)
@@ -99,10 +116,11 @@ func (b *budget) admit() {
 
 // BudgetStats is the state of the engine's memory budget.
 type BudgetStats struct {
-	Total   int64 // Options.MemoryBudget; 0 = no budget
-	InUse   int64 // estimated working memory of the predictions admitted
-	Peak    int64 // the most InUse has been
-	Waiting int   // predictions waiting for budget
+	Total    int64 // Options.MemoryBudget; 0 = no budget
+	Reserved int64 // estimated resident memory of the models and ONNX Runtime, taken at New
+	InUse    int64 // estimated resident memory of the predictions admitted (Plan.Memory)
+	Peak     int64 // the most InUse has been
+	Waiting  int   // predictions waiting for budget
 }
 
 // Budget reports the memory budget's state (for metrics).
@@ -113,10 +131,12 @@ func (e *Engine) Budget() BudgetStats {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return BudgetStats{Total: b.total, InUse: b.used, Peak: b.peak, Waiting: b.wait.Len()}
+	return BudgetStats{Total: b.total, Reserved: b.reserved, InUse: b.used, Peak: b.peak, Waiting: b.wait.Len()}
 }
 
-// admit takes p's working memory from the engine's budget (if it has one)
+func mib(b int64) string { return fmt.Sprintf("%d MiB", (b+1<<20-1)>>20) }
+
+// admit takes p's memory from the engine's budget (if it has one)
 // and returns the function that gives it back.
 func (e *Engine) admit(ctx context.Context, p *Plan, req Request) (release func(), err error) {
 	if e.budget == nil {

@@ -55,12 +55,19 @@ type Options struct {
 	// Request.Logger, or a logger its context carries (WithLogger), takes
 	// its place for that call.
 	Logger *slog.Logger
-	// MemoryBudget bounds the estimated working memory (Plan.Memory) of
-	// all the predictions in flight together, in bytes: a call is admitted
-	// when its scene's estimate fits in what the others leave, else it
+	// MemoryBudget bounds, in bytes, the resident memory the engine adds
+	// to the process: its models and ONNX Runtime, reserved at New (an
+	// estimate from the models' sizes, BudgetStats.Reserved), and every
+	// prediction in flight, charged its Plan.Memory (the pipeline's
+	// buffers with the Go heap's headroom, ONNX Runtime's activations,
+	// GDAL's block cache for the file and an in-memory input). A call is
+	// admitted when its estimate fits in what the others leave, else it
 	// waits (or, with Request.NoWait, fails with ErrBusy); a scene whose
-	// estimate exceeds the whole budget fails with ErrTooLarge. 0 = no
-	// engine-wide budget (each call is bounded by MaxMemory alone).
+	// estimate exceeds what the models leave fails with ErrTooLarge, and
+	// so does New when the models alone do not fit. The rest of the
+	// process (the Go runtime, GDAL's libraries: ~35 MiB for the omnimask
+	// command; a service's own data) is not counted. 0 = no engine-wide
+	// budget (each call is bounded by MaxMemory alone).
 	MemoryBudget int64
 	// ReturnMemory hands the process's free heap back to the operating
 	// system (debug.FreeOSMemory) when a prediction's pipeline has ended,
@@ -91,10 +98,13 @@ type Engine struct {
 	release  sync.Once          // the models are closed once
 	relErr   error
 	budget   *budget // nil without Options.MemoryBudget
-	opts     Options
-	models   []*model
-	manifest *models.Manifest // of the first model: tiling, resolution, classes
-	layout   *layout          // the bands read and the inputs of every model
+	// modelsMem is what the models hold (modelsMemory), reserved in the
+	// budget at New.
+	modelsMem int64
+	opts      Options
+	models    []*model
+	manifest  *models.Manifest // of the first model: tiling, resolution, classes
+	layout    *layout          // the bands read and the inputs of every model
 	// variants are the ways the models may run on a scene, in order of
 	// preference: one for a plain engine, one per choice of models for a
 	// composite product (composite).
@@ -177,6 +187,13 @@ func New(opts Options) (*Engine, error) {
 		e.composite = comp
 	}
 	e.ortVer = ver
+	if e.budget != nil {
+		e.modelsMem = modelsMemory(mods)
+		if err := e.budget.reserve(runtimeMemory+e.modelsMem, "ONNX Runtime and the models"); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -232,7 +249,7 @@ func assemble(opts Options, mods []*model) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e.limits = limits{batch: opts.BatchSize, streams: opts.Streams, maxMemory: opts.MaxMemory, layout: lay, tta: opts.TTA}
+	e.limits = limits{batch: opts.BatchSize, streams: opts.Streams, nets: len(mods), maxMemory: opts.MaxMemory, layout: lay, tta: opts.TTA}
 	for _, m := range mods {
 		if n := m.input[0]; n > 0 && e.limits.fixedBatch == 0 {
 			e.limits.fixedBatch = int(n)

@@ -28,6 +28,7 @@ type model struct {
 	manifest *models.Manifest
 	input    []int64 // N, C, H, W; negative where dynamic
 	run      runner
+	bytes    int64 // size of the ONNX file
 }
 
 // LoadManifest reads the manifest of a model (built-in name or .onnx path)
@@ -137,7 +138,7 @@ func openModel(ref string, opts ort.Options) (*model, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
-	return &model{name: ref, manifest: m, input: s.In.Shape, run: s}, nil
+	return &model{name: ref, manifest: m, input: s.In.Shape, run: s, bytes: int64(len(data))}, nil
 }
 
 // sameContract reports why two ensemble members cannot be averaged, or nil.

@@ -43,6 +43,7 @@ type sceneInfo struct {
 type limits struct {
 	fixedBatch, fixedPatch int      // 0 = dynamic
 	batch, streams         int      // patches per inference call, calls at once
+	nets                   int      // models run on every patch (0 = 1)
 	maxMemory              int64    // bytes one prediction may hold
 	tta                    tta.Mode // Options.TTA
 	// layout is what the models read; nil = the bands of the planned
@@ -198,7 +199,7 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	// The estimate needs only the patch size, so it is checked before the
 	// grid's origins are listed: a declared width of billions of pixels
 	// must fail here, not after allocating their origins.
-	p.Memory = workingMemory(m, lay, lim, p, req)
+	p.Memory = workingMemory(m, lay, lim, p, req, lim.streams)
 	if p.Memory > lim.maxMemory {
 		return nil, liberr.Mark(fmt.Errorf("%s: %dx%d pixels need about %s of working memory, above the limit of %s (Options.MaxMemory; a smaller patch size or writing to a file needs less)",
 			s.name, s.size.X, s.size.Y, gib(p.Memory), gib(lim.maxMemory)), ErrTooLarge)
@@ -208,6 +209,8 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
 	p.Patches = p.grid.Len()
+	// A grid of fewer batches than streams runs fewer calls at once.
+	p.Memory = workingMemory(m, lay, lim, p, req, inferenceCalls(lim.streams, p.Patches, max(lim.batch, lim.fixedBatch)))
 	return p, nil
 }
 

@@ -78,7 +78,7 @@ func (e *Engine) openVariant(v *variant, paths []string, req Request) (*gdalio.S
 	info := fileInfo(s)
 	req.Bands = pr.Spec
 	lim := e.limits
-	lim.layout = v.layout
+	lim.layout, lim.nets = v.layout, len(v.models)
 	p, err := plan(e.manifest, lim, info, req)
 	if err != nil {
 		s.Close()
@@ -97,6 +97,7 @@ func (e *Engine) openVariant(v *variant, paths []string, req Request) (*gdalio.S
 		s.Close()
 		return nil, nil, err
 	}
+	p.Memory += fileMemory(s, paths, p, req)
 	return s, p, nil
 }
 
@@ -263,7 +264,7 @@ func (e *Engine) planScene(sc *Scene, req Request) (*Plan, error) {
 	var p *Plan
 	for _, v := range e.variants {
 		lim := e.limits
-		lim.layout = v.layout
+		lim.layout, lim.nets = v.layout, len(v.models)
 		if p, err = plan(e.manifest, lim, info, req); err == nil {
 			e.useVariant(p, v)
 			break

@@ -41,6 +41,15 @@ func (e *Engine) forProduct(req Request) (*Engine, Request, error) {
 	if err != nil {
 		return nil, req, err
 	}
+	if e.budget != nil {
+		// One budget for the engine and its products: the product's
+		// models are reserved in it, the runtime is reserved already.
+		if err := e.budget.reserve(s.modelsMem, "the models of product "+name); err != nil {
+			s.Close()
+			return nil, req, err
+		}
+		s.budget = e.budget
+	}
 	if e.products.subs == nil {
 		e.products.subs = map[string]*Engine{}
 	}

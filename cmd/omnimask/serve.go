@@ -48,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&cfg.maxBody, "max-body", 1<<30, "largest request body in bytes (413 above)")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "time limit of one request (504 when over)")
 	fs.DurationVar(&cfg.grace, "grace", 30*time.Second, "on SIGTERM/Ctrl-C: time requests in flight have to finish before they are cancelled")
-	fs.Int64Var(&budgetMiB, "memory-budget", 0, "MiB of working memory all predictions in flight may hold together (default: a quarter of the machine); a request that does not fit gets 429")
+	fs.Int64Var(&budgetMiB, "memory-budget", 0, "MiB of resident memory the process may hold: loaded models and all predictions in flight (default: a quarter of the machine); a request that does not fit now gets 429, one that never fits 413")
 	fs.BoolVar(&cfg.wait, "wait", false, "requests wait for memory budget instead of getting 429")
 	fs.StringVar(&cfg.tokenEnv, "token-env", "", "name of an environment variable holding a bearer token every request must present")
 	pos, err := parse(fs, args)
@@ -87,8 +87,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	opts := ef.options(stderr)
 	opts.ReturnMemory = false // predictions run side by side
-	opts.MemoryBudget = cfg.budget
+	// The budget is the process's: the engine gets what the process does
+	// not hold already (the Go runtime, GDAL's libraries).
+	held := residentBytes()
+	opts.MemoryBudget = cfg.budget - held
+	if opts.MemoryBudget <= 0 {
+		return usagef("--memory-budget %d MiB: the process holds %d MiB before loading the models", cfg.budget>>20, held>>20)
+	}
 	e, err := engine.New(opts)
+	if errors.Is(err, engine.ErrTooLarge) {
+		return usagef("--memory-budget %d MiB is too small: the process holds %d MiB before loading the models, and %v", cfg.budget>>20, held>>20, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -100,7 +109,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := ef.logger(stderr)
 	s := newServer(e, cfg, log)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	fmt.Fprintf(stdout, "omnimask serve: listening on http://%s (models %s, memory budget %d MiB)\n", ln.Addr(), strings.Join(e.Models(), ","), cfg.budget>>20)
+	b := e.Budget()
+	fmt.Fprintf(stdout, "omnimask serve: listening on http://%s (models %s, memory budget %d MiB: %d MiB held before loading the models, %d MiB reserved for them, %d MiB for predictions)\n",
+		ln.Addr(), strings.Join(e.Models(), ","), cfg.budget>>20, held>>20, b.Reserved>>20, (b.Total-b.Reserved)>>20)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -143,6 +154,23 @@ func defaultBudget() int64 {
 		}
 	}
 	return 8 << 30
+}
+
+// residentBytes is the process's resident memory (0 when unknown).
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * int64(os.Getpagesize())
 }
 
 // server is the HTTP face of an engine.
@@ -568,8 +596,9 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 	// This request is in flight too.
 	fmt.Fprintf(&sb, "# HELP omnimask_requests_in_flight Requests being answered.\n# TYPE omnimask_requests_in_flight gauge\nomnimask_requests_in_flight %d\n", m.inFlight.Load())
-	fmt.Fprintf(&sb, "# HELP omnimask_memory_budget_bytes The engine's memory budget.\n# TYPE omnimask_memory_budget_bytes gauge\nomnimask_memory_budget_bytes %d\n", b.Total)
-	fmt.Fprintf(&sb, "# HELP omnimask_memory_budget_in_use_bytes Estimated working memory of the predictions admitted.\n# TYPE omnimask_memory_budget_in_use_bytes gauge\nomnimask_memory_budget_in_use_bytes %d\n", b.InUse)
+	fmt.Fprintf(&sb, "# HELP omnimask_memory_budget_bytes The engine's memory budget (--memory-budget less what the process held before loading the models).\n# TYPE omnimask_memory_budget_bytes gauge\nomnimask_memory_budget_bytes %d\n", b.Total)
+	fmt.Fprintf(&sb, "# HELP omnimask_memory_budget_reserved_bytes Estimated resident memory of the models and ONNX Runtime, reserved in the budget.\n# TYPE omnimask_memory_budget_reserved_bytes gauge\nomnimask_memory_budget_reserved_bytes %d\n", b.Reserved)
+	fmt.Fprintf(&sb, "# HELP omnimask_memory_budget_in_use_bytes Estimated resident memory of the predictions admitted.\n# TYPE omnimask_memory_budget_in_use_bytes gauge\nomnimask_memory_budget_in_use_bytes %d\n", b.InUse)
 	fmt.Fprintf(&sb, "# HELP omnimask_memory_budget_peak_bytes The most the budget in use has been.\n# TYPE omnimask_memory_budget_peak_bytes gauge\nomnimask_memory_budget_peak_bytes %d\n", b.Peak)
 	fmt.Fprintf(&sb, "# HELP omnimask_memory_budget_waiting Predictions waiting for memory budget.\n# TYPE omnimask_memory_budget_waiting gauge\nomnimask_memory_budget_waiting %d\n", b.Waiting)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")

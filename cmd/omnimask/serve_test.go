@@ -221,7 +221,9 @@ func TestServeBudgetTokenAndInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts2, _, _ := testServer(t, root, func(c *serveConfig) { c.budget = p.Memory + p.Memory/2 })
+	// The models' reservation is an estimate from their sizes: the same
+	// for every engine on them.
+	ts2, _, _ := testServer(t, root, func(c *serveConfig) { c.budget = e.Budget().Reserved + p.Memory + p.Memory/2 })
 	var wg sync.WaitGroup
 	codes := make(chan int, 8)
 	var retry sync.Once
