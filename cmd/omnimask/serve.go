@@ -470,17 +470,18 @@ func (s *server) engineError(w http.ResponseWriter, ctx context.Context, err err
 		httpError(w, http.StatusTooManyRequests, msg)
 	case errors.Is(err, engine.ErrClosed):
 		httpError(w, http.StatusServiceUnavailable, "shutting down")
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		httpError(w, http.StatusGatewayTimeout, fmt.Sprintf("over the %v time limit", s.cfg.timeout))
+	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
+		// The client went away (whatever failed then, reading its body
+		// included); nobody reads the status.
+		httpError(w, 499, "cancelled")
 	case errors.Is(err, engine.ErrTooLarge):
 		httpError(w, http.StatusRequestEntityTooLarge, msg)
 	case errors.Is(err, os.ErrNotExist) && path != "":
 		httpError(w, http.StatusNotFound, msg)
 	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, engine.ErrUnsupported):
 		httpError(w, http.StatusUnprocessableEntity, msg)
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		httpError(w, http.StatusGatewayTimeout, fmt.Sprintf("over the %v time limit", s.cfg.timeout))
-	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads the status.
-		httpError(w, 499, "cancelled")
 	default:
 		s.log.Error("predict", "err", msg)
 		httpError(w, http.StatusInternalServerError, msg)

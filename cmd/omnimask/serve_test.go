@@ -372,3 +372,34 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.b.Write(p)
 }
 func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+// A request over --timeout answers 504; one whose client went away is
+// counted as 499 (nobody reads it), the same whether the scene comes as
+// the body or as a path.
+func TestServeTimeoutAndCancel(t *testing.T) {
+	root := t.TempDir()
+	scene := tif{w: 200, h: 200, seed: 3}.write(t, filepath.Join(root, "scene.tif"))
+	data, _ := os.ReadFile(scene)
+	ts, _, _ := testServer(t, root, func(c *serveConfig) { c.timeout = time.Nanosecond })
+	for _, q := range []string{"", "?path=scene.tif"} {
+		if resp, body := post(t, ts.URL+"/v1/predict"+q, data); resp.StatusCode != 504 {
+			t.Errorf("over the time limit (%q): %d %s, want 504", q, resp.StatusCode, body)
+		}
+	}
+	_, s, _ := testServer(t, root, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, q := range []string{"", "?path=scene.tif"} {
+		req := httptest.NewRequest("POST", "/v1/predict"+q, bytes.NewReader(data)).WithContext(ctx)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 499 {
+			t.Errorf("client gone (%q): %d %s, want 499", q, rec.Code, rec.Body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if w := `omnimask_requests_total{path="/v1/predict",code="499"} 2`; !strings.Contains(rec.Body.String(), w) {
+		t.Errorf("/metrics lacks %q:\n%s", w, rec.Body)
+	}
+}
