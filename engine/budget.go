@@ -29,8 +29,12 @@ func (b *budget) reserve(n int64, what string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.reserved+n > b.total {
-		return liberr.Mark(fmt.Errorf("%s need about %s resident, and %s of the memory budget of %s (Options.MemoryBudget) is reserved already: the budget must also hold a prediction",
-			what, mib(n), mib(b.reserved), mib(b.total)), ErrTooLarge)
+		also := ""
+		if b.reserved > 0 {
+			also = fmt.Sprintf(" beside the %s reserved already", mib(b.reserved))
+		}
+		return liberr.Mark(fmt.Errorf("%s need about %s resident%s, more than the memory budget of %s (Options.MemoryBudget), which must also hold the predictions",
+			what, mib(n), also, mib(b.total)), ErrTooLarge)
 	}
 	b.reserved += n
 	return nil

@@ -30,8 +30,9 @@ var (
 	// GDAL dataset name (network, raw memory…), a complex data type.
 	ErrUnsupported = errors.New("engine: unsupported input")
 	// ErrTooLarge: the scene needs more working memory than
-	// Options.MaxMemory, or than the whole Options.MemoryBudget, allows;
-	// it would never be admitted.
+	// Options.MaxMemory, or than Options.MemoryBudget leaves beside the
+	// models, allows: it would never be admitted. New returns it when the
+	// budget does not hold the models themselves.
 	ErrTooLarge = errors.New("engine: scene too large")
 	// ErrModel: a model cannot be used (New): missing or corrupt file,
 	// manifest missing or disagreeing with the graph, unknown built-in

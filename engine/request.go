@@ -114,7 +114,7 @@ type Plan struct {
 	Blend      tiling.Window
 	TTA        tta.Mode // the test-time augmentation run (never tta.Default)
 	Notes      []string // warnings and decisions worth telling the user
-	Memory     int64    // estimated peak working memory in bytes
+	Memory     int64    // estimated peak resident memory the prediction adds, in bytes (what Options.MemoryBudget charges)
 	BandIndex  []int    // 0-based scene band for each entry of Bands
 	SceneBands []string // names of all the scene's bands
 	Driver     string   // GDAL driver of the first file ("" for in-memory scenes)

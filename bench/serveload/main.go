@@ -5,7 +5,10 @@
 //
 //	go build -o /tmp/omnimask ./cmd/omnimask
 //	go run ./bench/serveload -bin /tmp/omnimask -sizes 512,1024 -clients 1,2,4 -n 8
+//	go run ./bench/serveload -bin /tmp/omnimask -sizes 1024 -clients 4 -budget 2048,1000,600,min -loop 0
 //
+// Each budget gets a server of its own, so the peak resident memory
+// (VmHWM) of each row is that budget's, over its rows so far.
 // Scenes are synthetic Sentinel-2-like 4-band uint16 GeoTIFFs (as in
 // bench/), sent as request bodies.
 package main
@@ -37,7 +40,7 @@ func main() {
 	sizes := flag.String("sizes", "512,1024", "scene sizes (pixels a side)")
 	clients := flag.String("clients", "1,2,4", "concurrent clients")
 	n := flag.Int("n", 8, "requests per client count and size")
-	budget := flag.Int("budget", 2048, "server --memory-budget in MiB")
+	budgets := flag.String("budget", "2048", "server --memory-budget in MiB; several (2048,1000,min) start a server each; min: the least that admits one request of the scene")
 	loops := flag.Int("loop", 4, "predict processes run one after another, per size, for the comparison")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "serveload")
@@ -46,30 +49,12 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 
-	srv := exec.Command(*bin, "serve", "--addr", "127.0.0.1:0", "--memory-budget", strconv.Itoa(*budget), "--wait", "--quiet")
-	out, err := srv.StdoutPipe()
-	if err != nil {
-		log.Fatal(err)
-	}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		log.Fatal(err)
-	}
-	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		log.Fatal(err)
-	}
-	m := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line)
-	if m == "" {
-		log.Fatalf("no address in %q", line)
-	}
-	fmt.Printf("server %s, budget %d MiB, %d requests per row\n\n", m, *budget, *n)
-	fmt.Println("| scene | clients | p50 | p95 | requests/s | server peak RSS |")
-	fmt.Println("|---|---|---|---|---|---|")
-	for _, s := range ints(*sizes) {
-		path := filepath.Join(dir, fmt.Sprintf("s%d.tif", s))
-		g := synth.New(synth.Options{Width: s, Height: s, Seed: 42, NoDataCorners: true, CloudScale: 300, Bands: []string{"blue", "green", "red", "nir"}})
+	fmt.Printf("%d requests per row, load average %s\n\n", *n, loadavg())
+	fmt.Println("| scene | budget | clients | p50 | p95 | requests/s | admitted at once | server peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, size := range ints(*sizes) {
+		path := filepath.Join(dir, fmt.Sprintf("s%d.tif", size))
+		g := synth.New(synth.Options{Width: size, Height: size, Seed: 42, NoDataCorners: true, CloudScale: 300, Bands: []string{"blue", "green", "red", "nir"}})
 		if err := g.WriteGeoTIFF(path, synth.FileOptions{}); err != nil {
 			log.Fatal(err)
 		}
@@ -77,12 +62,25 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		post(m, body) // warm up
-		fmt.Printf("| %d² | (one request's estimate: %d MiB) | | | | |\n", s, metric(m, "omnimask_memory_budget_peak_bytes")>>20)
-		for _, c := range ints(*clients) {
-			lat, wall := load(m, body, c, *n)
-			slices.Sort(lat)
-			fmt.Printf("| %d² | %d | %.2f s | %.2f s | %.2f | %d MiB |\n", s, c, q(lat, 0.5), q(lat, 0.95), float64(len(lat))/wall.Seconds(), hwm(srv.Process.Pid)>>10)
+		for _, bs := range strings.Split(*budgets, ",") {
+			budget := 0
+			if bs == "min" {
+				budget = minBudget(*bin, body)
+			} else if budget, err = strconv.Atoi(bs); err != nil {
+				log.Fatal(err)
+			}
+			srv := start(*bin, budget)
+			post(srv.url, body) // warm up
+			est := metric(srv.url, "omnimask_memory_budget_peak_bytes")
+			fmt.Printf("| %d² | %d MiB | (held before the models %d MiB, reserved for them %d MiB, one request %d MiB) | | | | | %d MiB |\n",
+				size, budget, srv.held, metric(srv.url, "omnimask_memory_budget_reserved_bytes")>>20, est>>20, hwm(srv.cmd.Process.Pid)>>10)
+			for _, c := range ints(*clients) {
+				lat, wall := load(srv.url, body, c, *n)
+				slices.Sort(lat)
+				fmt.Printf("| %d² | %d MiB | %d | %.2f s | %.2f s | %.2f | %d | %d MiB |\n", size, budget, c, q(lat, 0.5), q(lat, 0.95),
+					float64(len(lat))/wall.Seconds(), metric(srv.url, "omnimask_memory_budget_peak_bytes")/est, hwm(srv.cmd.Process.Pid)>>10)
+			}
+			srv.stop()
 		}
 		if *loops == 0 {
 			continue
@@ -94,10 +92,71 @@ func main() {
 				log.Fatalf("%v: %s", err, b)
 			}
 		}
-		fmt.Printf("| %d² | predict loop | %.2f s each | | %.2f | |\n", s, time.Since(t0).Seconds()/float64(*loops), float64(*loops)/time.Since(t0).Seconds())
+		fmt.Printf("| %d² | | predict loop | %.2f s each | | %.2f | | |\n", size, time.Since(t0).Seconds()/float64(*loops), float64(*loops)/time.Since(t0).Seconds())
 	}
-	fmt.Printf("\nserver peak RSS %d MiB with a budget of %d MiB (estimated working memory admitted at once: peak %d MiB)\n",
-		hwm(srv.Process.Pid)>>10, *budget, metric(m, "omnimask_memory_budget_peak_bytes")>>20)
+	fmt.Printf("\nload average %s\n", loadavg())
+}
+
+// server is a running `omnimask serve`.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	held int64 // MiB the process held before loading the models
+}
+
+var listening = regexp.MustCompile(`http://127\.0\.0\.1:\d+|(\d+) MiB held`)
+
+func start(bin string, budget int) *server {
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--memory-budget", strconv.Itoa(budget), "--wait", "--quiet")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		log.Fatalf("budget %d MiB: %v", budget, err)
+	}
+	s := &server{cmd: cmd}
+	for _, m := range listening.FindAllStringSubmatch(line, -1) {
+		if m[1] != "" {
+			s.held, _ = strconv.ParseInt(m[1], 10, 64)
+		} else {
+			s.url = m[0]
+		}
+	}
+	if s.url == "" {
+		log.Fatalf("no address in %q", line)
+	}
+	return s
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+}
+
+// minBudget is the least --memory-budget in MiB that admits one request of
+// body: what the process held before loading the models, their
+// reservation and the request's estimate, as a server with room reports
+// them (plus 4 MiB: the process's start varies a little).
+func minBudget(bin string, body []byte) int {
+	s := start(bin, 1<<20)
+	defer s.stop()
+	post(s.url, body)
+	b := s.held<<20 + metric(s.url, "omnimask_memory_budget_reserved_bytes") + metric(s.url, "omnimask_memory_budget_peak_bytes")
+	return int((b+1<<20-1)>>20) + 4
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 // metric reads a gauge from the server's /metrics.

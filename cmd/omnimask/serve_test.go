@@ -248,6 +248,11 @@ func TestServeBudgetTokenAndInfo(t *testing.T) {
 	if n[200] == 0 || n[429] == 0 || n[200]+n[429] != 8 || retryAfter == "" {
 		t.Errorf("8 concurrent requests on a budget for one: %v (Retry-After %q), want 200s and 429s", n, retryAfter)
 	}
+	// A budget that holds the models but not the scene: 413.
+	ts3, _, _ := testServer(t, root, func(c *serveConfig) { c.budget = e.Budget().Reserved + p.Memory/2 })
+	if resp, body := post(t, ts3.URL+"/v1/predict?patch-size=32&overlap=0", data); resp.StatusCode != 413 {
+		t.Errorf("a scene over what the budget leaves beside the models: %d %s, want 413", resp.StatusCode, body)
+	}
 
 	get := func(path string, hdr ...string) (int, string) {
 		req, _ := http.NewRequest("GET", ts.URL+path, nil)
