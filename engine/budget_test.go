@@ -108,7 +108,7 @@ func TestNewBudgetTooSmall(t *testing.T) {
 	}
 	defer e.Close()
 	st, _ := os.Stat(testModel("pointwise.onnx"))
-	if got, want := e.Budget().Reserved, int64(runtimeMemory+sessionMemory+modelFactor*st.Size()); got != want {
+	if got, want := e.Budget().Reserved, int64(runtimeMemory+runtimeSlack+sessionMemory+modelFactor*st.Size()); got != want {
 		t.Errorf("reserved %d, want %d", got, want)
 	}
 }

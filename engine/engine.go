@@ -189,7 +189,7 @@ func New(opts Options) (*Engine, error) {
 	e.ortVer = ver
 	if e.budget != nil {
 		e.modelsMem = modelsMemory(mods)
-		if err := e.budget.reserve(runtimeMemory+e.modelsMem, "ONNX Runtime and the models"); err != nil {
+		if err := e.budget.reserve(runtimeMemory+runtimeSlack+e.modelsMem, "ONNX Runtime and the models"); err != nil {
 			e.Close()
 			return nil, err
 		}

@@ -105,9 +105,14 @@ func fileMemory(s *gdalio.Scene, paths []string, p *Plan, req Request) int64 {
 // Runtime's library and GDAL's drivers (runtimeMemory; 33 MiB for ORT's
 // library, 50-66 MiB in all with the first session), and per model its
 // session (sessionMemory plus modelFactor times the ONNX file: a second
-// session of the 4.2 MB omnicloud took 13 MiB).
+// session of the 4.2 MB omnicloud took 13 MiB). runtimeSlack is reserved
+// with the runtime for what predictions leave behind beyond their
+// estimates: between otherwise equal runs of `omnimask serve` a process's
+// peak jumped by up to 90 MiB (ONNX Runtime's arena growing by regions,
+// the Go heap's timing).
 const (
 	runtimeMemory = 48 << 20
+	runtimeSlack  = 80 << 20
 	sessionMemory = 8 << 20
 	modelFactor   = 4
 )
