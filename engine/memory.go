@@ -108,8 +108,8 @@ func fileMemory(s *gdalio.Scene, paths []string, p *Plan, req Request) int64 {
 // session of the 4.2 MB omnicloud took 13 MiB). runtimeSlack is reserved
 // with the runtime for what predictions leave behind beyond their
 // estimates: between otherwise equal runs of `omnimask serve` a process's
-// peak jumped by up to 90 MiB (ONNX Runtime's arena growing by regions,
-// the Go heap's timing).
+// peak jumped by up to 90 MiB (probably ONNX Runtime's arena growing by
+// regions, and the Go heap's timing).
 const (
 	runtimeMemory = 48 << 20
 	runtimeSlack  = 80 << 20
