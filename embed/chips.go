@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"math"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/models"
-	"github.com/omnimask/omnimask/raster"
 )
 
 // Options configure a chips run.
@@ -34,6 +31,8 @@ type Options struct {
 	// DType is the output's value type: "float32" (or "") or "float16"
 	// (values rounded to half precision, stored as Float32: see Float16).
 	DType string
+
+	onBatch func(in []float32, n int) // test hook: each batch before inference
 }
 
 // Result describes a finished chips run.
@@ -135,85 +134,11 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	defer w.close()
 
 	res := &Result{Cols: cols, Rows: rows}
-	C, cs := len(m.Bands), o.Chip
-	// A producer reads and normalises chip row r+1 while row r is inferred
-	// (two rows in flight at most: memory stays bounded).
-	type chipRow struct {
-		r     int
-		chips []float32 // len(cols) x C x cs x cs
-		cols  []int     // chip column of each chip in chips
-		err   error
+	if o.onBatch == nil {
+		o.onBatch = func([]float32, int) {}
 	}
-	rowsC := make(chan chipRow, 1)
-	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel: the producer is out of the scene before it closes
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(rowsC)
-		strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, cs))
-		for r := range rows {
-			cr := chipRow{r: r}
-			strip.Rect = image.Rect(0, r*o.Stride, s.Size.X, r*o.Stride+cs)
-			if err := s.Read(strip); err != nil {
-				cr.err = err
-			} else {
-				norm.validity(strip)
-				cr.chips = make([]float32, 0, cols*C*cs*cs)
-				for c := range cols {
-					n := len(cr.chips)
-					cr.chips = cr.chips[:n+C*cs*cs]
-					if norm.chip(cr.chips[n:], strip, c*o.Stride, r*o.Stride, cs, cs, o.MaxNoData) {
-						cr.cols = append(cr.cols, c)
-					} else {
-						cr.chips = cr.chips[:n]
-					}
-				}
-			}
-			select {
-			case rowsC <- cr:
-			case <-ctx.Done():
-				return
-			}
-			if cr.err != nil {
-				return
-			}
-		}
-	}()
-	row := make([]float32, D*cols) // band-major: D runs of cols values
-	per := C * cs * cs
-	for cr := range rowsC {
-		if cr.err != nil {
-			return nil, cr.err
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		for i := range row {
-			row[i] = float32(math.NaN())
-		}
-		res.Chips += len(cr.cols)
-		res.NoDataChips += cols - len(cr.cols)
-		for k0 := 0; k0 < len(cr.cols); k0 += o.Batch {
-			k1 := min(k0+o.Batch, len(cr.cols))
-			t := time.Now()
-			fm, shape, err := e.Run(cr.chips[k0*per:k1*per], [4]int64{int64(k1 - k0), int64(C), int64(cs), int64(cs)})
-			res.Infer += time.Since(t)
-			if err != nil {
-				return nil, err
-			}
-			v := Pool(fm, shape)
-			for k, col := range cr.cols[k0:k1] {
-				for d := range D {
-					row[d*cols+col] = v[k*D+d]
-				}
-			}
-		}
-		if err := w.writeRow(cr.r, row); err != nil {
-			return nil, err
-		}
+	if err := runChips(ctx, e, s, norm, w, cols, rows, o, res); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

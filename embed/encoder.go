@@ -79,15 +79,26 @@ func (e *Encoder) Dim() int { return e.Manifest.EmbeddingDim }
 // feature map (N x D x H/s x W/s) and that shape.
 func (e *Encoder) Run(in []float32, shape [4]int64) ([]float32, [4]int64, error) {
 	st := int64(e.Manifest.OutputStride)
-	out := [4]int64{shape[0], int64(e.Dim()), shape[2] / st, shape[3] / st}
-	if shape[1] != int64(len(e.Manifest.Bands)) || shape[2]%st != 0 || shape[3]%st != 0 {
-		return nil, out, fmt.Errorf("%s: input %v: want %d channels and a size multiple of %d", e.Ref, shape, len(e.Manifest.Bands), st)
-	}
-	buf := make([]float32, out[0]*out[1]*out[2]*out[3])
-	if err := e.s.Run(in, shape, buf, out); err != nil {
-		return nil, out, fmt.Errorf("%s: %w", e.Ref, err)
+	buf := make([]float32, shape[0]*int64(e.Dim())*(shape[2]/st)*(shape[3]/st))
+	out, err := e.runInto(in, shape, buf)
+	if err != nil {
+		return nil, out, err
 	}
 	return buf, out, nil
+}
+
+// runInto is Run writing the feature map into buf, which must be large
+// enough.
+func (e *Encoder) runInto(in []float32, shape [4]int64, buf []float32) ([4]int64, error) {
+	st := int64(e.Manifest.OutputStride)
+	out := [4]int64{shape[0], int64(e.Dim()), shape[2] / st, shape[3] / st}
+	if shape[1] != int64(len(e.Manifest.Bands)) || shape[2]%st != 0 || shape[3]%st != 0 {
+		return out, fmt.Errorf("%s: input %v: want %d channels and a size multiple of %d", e.Ref, shape, len(e.Manifest.Bands), st)
+	}
+	if err := e.s.Run(in, shape, buf[:out[0]*out[1]*out[2]*out[3]], out); err != nil {
+		return out, fmt.Errorf("%s: %w", e.Ref, err)
+	}
+	return out, nil
 }
 
 // Pool averages a feature map (N x D x h x w) over h and w: one D-vector per

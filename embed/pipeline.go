@@ -1,0 +1,196 @@
+package embed
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/raster"
+)
+
+// chipBatch is up to Options.Batch normalised chips in inference order and
+// the output pixel of each; a batch without chips only says that rows are
+// complete.
+type chipBatch struct {
+	in   []float32 // Batch x C x cs x cs; the first n chips are used
+	n    int
+	pos  []int // output pixel (row*cols + col) of each chip
+	done int   // output rows below done are complete once this batch is inferred
+	err  error
+}
+
+// runChips embeds the chips of s and writes the output rows. A producer
+// reads and normalises the scene one chip row at a time into fixed batch
+// buffers, filling every batch across chip rows, while the caller's
+// goroutine runs the encoder on the previous batch and writes the rows it
+// completes. A batch holds chips of at most two chip rows (it is sent
+// early only when a second row ends before it is full), so two output rows
+// are buffered, and three batch buffers are allocated once.
+func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer, w *vectorWriter, cols, rows int, o Options, res *Result) error {
+	C, cs, D := len(e.Manifest.Bands), o.Chip, e.Dim()
+	per := C * cs * cs
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: the producer is out of the scene before it closes
+	defer cancel()
+
+	const nbuf = 3 // one being filled, one queued, one being inferred
+	free := make(chan *chipBatch, nbuf)
+	for range nbuf {
+		free <- &chipBatch{in: make([]float32, o.Batch*per), pos: make([]int, 0, o.Batch)}
+	}
+	full := make(chan *chipBatch, nbuf)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(full)
+		send := func(b *chipBatch) bool {
+			select {
+			case full <- b:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		get := func() *chipBatch {
+			select {
+			case b := <-free:
+				b.n, b.pos, b.done = 0, b.pos[:0], 0
+				return b
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		cur := get()
+		if cur == nil {
+			return
+		}
+		first := 0 // chip row of cur's first chip
+		strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, cs))
+		for r := range rows {
+			strip.Rect = image.Rect(0, r*o.Stride, s.Size.X, r*o.Stride+cs)
+			if err := s.Read(strip); err != nil {
+				send(&chipBatch{err: err})
+				return
+			}
+			norm.validity(strip)
+			for c := range cols {
+				if !norm.chip(cur.in[cur.n*per:(cur.n+1)*per], strip, c*o.Stride, r*o.Stride, cs, cs, o.MaxNoData) {
+					continue
+				}
+				if cur.n == 0 {
+					first = r
+				}
+				cur.pos = append(cur.pos, r*cols+c)
+				cur.n++
+				if cur.n == o.Batch {
+					cur.done = r
+					if !send(cur) {
+						return
+					}
+					if cur = get(); cur == nil {
+						return
+					}
+				}
+			}
+			// Row r is complete.
+			switch {
+			case cur.n == 0:
+				if !send(&chipBatch{done: r + 1}) {
+					return
+				}
+			case first < r:
+				cur.done = r + 1
+				if !send(cur) {
+					return
+				}
+				if cur = get(); cur == nil {
+					return
+				}
+			}
+		}
+		if cur.n > 0 {
+			cur.done = rows
+			send(cur)
+		}
+	}()
+
+	st := e.Manifest.OutputStride
+	hw := (cs / st) * (cs / st)
+	fm := make([]float32, o.Batch*D*hw)
+	var ring [2][]float32 // output rows written and written+1, band-major: D runs of cols values
+	for i := range ring {
+		ring[i] = make([]float32, D*cols)
+		fillNaN(ring[i])
+	}
+	written := 0
+	for b := range full {
+		if b.err != nil {
+			return b.err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if b.n > 0 {
+			o.onBatch(b.in[:b.n*per], b.n)
+			t := time.Now()
+			shape, err := e.runInto(b.in[:b.n*per], [4]int64{int64(b.n), int64(C), int64(cs), int64(cs)}, fm)
+			res.Infer += time.Since(t)
+			if err != nil {
+				return err
+			}
+			for k, p := range b.pos {
+				r, c := p/cols, p%cols
+				if r < written || r > written+1 {
+					return fmt.Errorf("embed: internal error: chip of row %d with %d rows written", r, written)
+				}
+				poolInto(ring[r%2], c, cols, fm, shape, k)
+			}
+			res.Chips += b.n
+		}
+		done := b.done
+		if b.in != nil {
+			free <- b // never blocks: nbuf buffers, nbuf places
+		}
+		for ; written < done; written++ {
+			row := ring[written%2]
+			if err := w.writeRow(written, row); err != nil {
+				return err
+			}
+			fillNaN(row)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if written != rows {
+		return fmt.Errorf("embed: internal error: %d of %d rows written", written, rows)
+	}
+	res.NoDataChips = rows*cols - res.Chips
+	return nil
+}
+
+func fillNaN(v []float32) {
+	nan := float32(math.NaN())
+	for i := range v {
+		v[i] = nan
+	}
+}
+
+// poolInto averages chip k of the feature map fm (N x D x h x w) over h and
+// w exactly as Pool does and stores it in column c of the band-major row
+// (D runs of cols values).
+func poolInto(row []float32, c, cols int, fm []float32, shape [4]int64, k int) {
+	d, hw := int(shape[1]), int(shape[2]*shape[3])
+	for i := range d {
+		var s float64
+		for _, v := range fm[(k*d+i)*hw : (k*d+i+1)*hw] {
+			s += float64(v)
+		}
+		row[i*cols+c] = float32(s / float64(hw))
+	}
+}

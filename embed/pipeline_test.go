@@ -1,0 +1,69 @@
+package embed
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/omnimask/omnimask/internal/ort"
+	"github.com/omnimask/omnimask/raster"
+)
+
+// TestChipsBatching embeds one scene with the built-in encoder in batches of
+// 1 (each chip inferred alone: the reference), 2, 5, 9 and 64 chips, which
+// fill batches across chip rows and flush partial ones where rows end, and
+// requires every output value to be the same bit for bit. The scene has an
+// all-nodata chip row, nodata chips inside rows and rows with fewer valid
+// chips than a batch.
+func TestChipsBatching(t *testing.T) {
+	setup(t)
+	e, err := Load("mobilenetv2-imagenet", ort.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	dir := t.TempDir()
+	scene := filepath.Join(dir, "scene.tif")
+	const W, H = 7 * 32, 6 * 32 // 7x6 chips of 32 px
+	writeScene(t, scene, W, H, raster.Geo{}, func(c, x, y int) float32 {
+		cx, cy := x/32, y/32
+		switch {
+		case cy == 2, // an all-nodata chip row
+			cy == 4 && cx != 3, // a row with one valid chip
+			cy == 0 && (cx == 1 || cx == 5):
+			return noData
+		}
+		return float32((c*31+x*7+y*13)%97) / 97
+	})
+	var ref [][]float32
+	for _, batch := range []int{1, 2, 5, 9, 64} {
+		out := filepath.Join(dir, "emb.tif")
+		res, err := Chips(context.Background(), e, []string{scene}, out, Options{Batch: batch, Bands: []int{1, 2, 3}})
+		if err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		if res.Cols != 7 || res.Rows != 6 || res.Chips != 7*6-7-6-2 || res.NoDataChips != 15 {
+			t.Fatalf("batch %d: %+v, want 7x6 chips, 15 nodata", batch, res)
+		}
+		_, bands := readVectors(t, out)
+		if ref == nil {
+			ref = bands
+			for i, v := range bands[0] {
+				r, c := i/7, i%7
+				nd := r == 2 || r == 4 && c != 3 || r == 0 && (c == 1 || c == 5)
+				if math.IsNaN(float64(v)) != nd {
+					t.Fatalf("chip %d,%d: %g, nodata %v", c, r, v, nd)
+				}
+			}
+			continue
+		}
+		for d := range bands {
+			for i, v := range bands[d] {
+				if math.Float32bits(v) != math.Float32bits(ref[d][i]) {
+					t.Fatalf("batch %d: chip %d,%d value %d = %v, batch 1 gave %v", batch, i%7, i/7, d, v, ref[d][i])
+				}
+			}
+		}
+	}
+}
