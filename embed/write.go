@@ -15,7 +15,13 @@ import (
 // vectorWriter writes a D-band float32 GeoTIFF row by row. gdalio.Writer
 // (masks: tiled, band by band, COG with overviews) is the wrong layout for
 // hundreds of bands on a small grid: this one is pixel-interleaved, one row
-// per strip, DEFLATE with the floating-point predictor, no overviews.
+// per strip, ZSTD level 1 without a predictor, no overviews. The
+// floating-point predictor (PREDICTOR=3) made the file larger and cost CPU:
+// the built-in encoder's ReLU6 features hold runs of exact zeros, which the
+// predictor's byte shuffling breaks up (5490² benchmark, 171² chips x 1280:
+// 2.07 MB with it, 0.83 MB without; gdal_translate from an uncompressed
+// copy took 1.37 vs 0.98 s CPU,
+// 0.92 s uncompressed; a Landsat 8 scene's 38x36 chips: 286 vs 170 kB).
 type vectorWriter struct {
 	path string
 	ds   *godal.Dataset
@@ -30,7 +36,7 @@ func createVectors(path string, size image.Point, d int, geo raster.Geo, meta ma
 		meta["OMNIMASK_DTYPE"] = Float16 + ": " + float16Note
 	}
 	ds, err := godal.Create(godal.GTiff, path, d, godal.Float32, size.X, size.Y, godal.CreationOption(
-		"INTERLEAVE=PIXEL", "TILED=NO", "BLOCKYSIZE=1", "COMPRESS=ZSTD", "PREDICTOR=3", "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER"))
+		"INTERLEAVE=PIXEL", "TILED=NO", "BLOCKYSIZE=1", "COMPRESS=ZSTD", "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER"))
 	if err != nil {
 		return nil, &liberr.Error{Path: path, Op: "create", Err: err}
 	}
