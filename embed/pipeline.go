@@ -122,7 +122,7 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 	st := e.Manifest.OutputStride
 	hw := (cs / st) * (cs / st)
 	fm := make([]float32, o.Batch*D*hw)
-	var ring [2][]float32 // output rows written and written+1, band-major: D runs of cols values
+	var ring [2][]float32 // output rows written and written+1, pixel-major: cols runs of D values
 	for i := range ring {
 		ring[i] = make([]float32, D*cols)
 		fillNaN(ring[i])
@@ -148,7 +148,7 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 				if r < written || r > written+1 {
 					return fmt.Errorf("embed: internal error: chip of row %d with %d rows written", r, written)
 				}
-				poolInto(ring[r%2], c, cols, fm, shape, k)
+				poolInto(ring[r%2][c*D:(c+1)*D], fm, shape, k)
 			}
 			res.Chips += b.n
 		}
@@ -158,7 +158,7 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 		}
 		for ; written < done; written++ {
 			row := ring[written%2]
-			if err := w.writeRow(written, row); err != nil {
+			if err := w.writePixelRow(written, row); err != nil {
 				return err
 			}
 			fillNaN(row)
@@ -182,15 +182,14 @@ func fillNaN(v []float32) {
 }
 
 // poolInto averages chip k of the feature map fm (N x D x h x w) over h and
-// w exactly as Pool does and stores it in column c of the band-major row
-// (D runs of cols values).
-func poolInto(row []float32, c, cols int, fm []float32, shape [4]int64, k int) {
+// w exactly as Pool does, into v (D values).
+func poolInto(v []float32, fm []float32, shape [4]int64, k int) {
 	d, hw := int(shape[1]), int(shape[2]*shape[3])
 	for i := range d {
 		var s float64
-		for _, v := range fm[(k*d+i)*hw : (k*d+i+1)*hw] {
-			s += float64(v)
+		for _, x := range fm[(k*d+i)*hw : (k*d+i+1)*hw] {
+			s += float64(x)
 		}
-		row[i*cols+c] = float32(s / float64(hw))
+		v[i] = float32(s / float64(hw))
 	}
 }
