@@ -93,5 +93,15 @@ probe-demo: deps
 	@if [ -d $(SHARED)/cloud/l8biome ]; then $(GO) run ./tools/biomeprobe -data $(SHARED)/cloud/l8biome -mode $(PROBE_MODE); \
 	else echo "probe-demo: $(SHARED)/cloud/l8biome not found, nothing to do"; fi
 
+# embed --mode chips against raw ONNX Runtime on the same batches (README
+# "Embeddings"): makes the 5490² synthetic scene once, then alternates
+# EMBED_BENCH_PAIRS engine/raw pairs and logs medians and the load average.
+EMBED_BENCH_SCENE ?= /tmp/omnimask-embed-bench-5490.tif
+EMBED_BENCH_PAIRS ?= 3
+.PHONY: embed-bench
+embed-bench: deps
+	@[ -f $(EMBED_BENCH_SCENE) ] || $(GO) run ./tools/synthscene -size 5490 -o $(EMBED_BENCH_SCENE)
+	OMNIMASK_EMBED_BENCH=$(EMBED_BENCH_SCENE) OMNIMASK_EMBED_BENCH_PAIRS=$(EMBED_BENCH_PAIRS) $(GO) test ./embed -run '^TestChipsSpeed$$' -v -count=1 -timeout 30m
+
 clean:
 	rm -rf bin $(OUT)
