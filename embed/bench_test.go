@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,39 +20,61 @@ import (
 // ONNX Runtime on exactly the same work: a first, untimed Chips run records
 // every batch it hands to the encoder (the normalised chips and their
 // count); the raw baseline then runs those recorded batches, in the same
-// order and sizes, through the same session (so the same session options)
-// into one reused output buffer, with nothing else running in the process.
+// order and sizes, through a session with the same options into one reused
+// output buffer, with nothing else running in the process.
 // Engine and raw runs alternate (the order swapped every pair) for
 // OMNIMASK_EMBED_BENCH_PAIRS pairs (default 3); the test logs every pair,
 // the medians, their ratio and the load average. OMNIMASK_EMBED_BENCH_THREADS
-// sets the intra-op threads (default: one per core) and
-// OMNIMASK_EMBED_BENCH_NOSPIN=1 stops idle ORT threads spinning.
+// sets the threads (default: one per core) and
+// OMNIMASK_EMBED_BENCH_NOSPIN=1 stops idle ORT threads spinning. The engine
+// runs as `omnimask embed` does: OMNIMASK_EMBED_BENCH_STREAMS calls at once
+// (default 2), each on its own session of threads/streams intra-op threads;
+// the raw baseline runs the batches one after another on one session of
+// all the threads, ONNX Runtime's default.
 func TestChipsSpeed(t *testing.T) {
 	scene := os.Getenv("OMNIMASK_EMBED_BENCH")
 	if scene == "" {
 		t.Skip("OMNIMASK_EMBED_BENCH not set")
 	}
-	pairs, threads := 3, 0
+	pairs, threads, streams := 3, 0, min(2, runtime.NumCPU()) // as omnimask embed runs
 	if v := os.Getenv("OMNIMASK_EMBED_BENCH_PAIRS"); v != "" {
 		pairs, _ = strconv.Atoi(v)
 	}
 	if v := os.Getenv("OMNIMASK_EMBED_BENCH_THREADS"); v != "" {
 		threads, _ = strconv.Atoi(v)
 	}
+	if v := os.Getenv("OMNIMASK_EMBED_BENCH_STREAMS"); v != "" {
+		streams, _ = strconv.Atoi(v)
+	}
 	setup(t)
-	e, err := Load("mobilenetv2-imagenet", ort.Options{Threads: threads, NoSpinning: os.Getenv("OMNIMASK_EMBED_BENCH_NOSPIN") == "1"})
+	nospin := os.Getenv("OMNIMASK_EMBED_BENCH_NOSPIN") == "1"
+	// The raw baseline: one session on all cores (threads), batches one
+	// after another, as plain ONNX Runtime code runs them.
+	e, err := Load("mobilenetv2-imagenet", ort.Options{Threads: threads, NoSpinning: nospin})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
+	// The engine: Streams calls at once, each on threads/Streams threads.
+	eng := e
+	if streams > 1 {
+		n := threads
+		if n == 0 {
+			n = runtime.NumCPU()
+		}
+		if eng, err = Load("mobilenetv2-imagenet", ort.Options{Threads: max(1, n/streams), NoSpinning: nospin}); err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+	}
 	out := filepath.Join(t.TempDir(), "e.tif")
-	o := Options{Scale: 0.0001, Chip: 32, Batch: 64}
+	o := Options{Scale: 0.0001, Chip: 32, Batch: 64, Streams: streams}
 
 	// The untimed recording run (also the warm-up).
 	var batches [][]float32
 	rec := o
 	rec.onBatch = func(in []float32, n int) { batches = append(batches, slices.Clone(in)) }
-	first, err := Chips(context.Background(), e, []string{scene}, out, rec)
+	first, err := Chips(context.Background(), eng, []string{scene}, out, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +93,7 @@ func TestChipsSpeed(t *testing.T) {
 	}
 	var inside time.Duration // the last engine run's time inside ONNX Runtime
 	engine := func() time.Duration {
-		res, err := Chips(context.Background(), e, []string{scene}, out, o)
+		res, err := Chips(context.Background(), eng, []string{scene}, out, o)
 		if err != nil {
 			t.Fatal(err)
 		}

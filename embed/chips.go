@@ -21,6 +21,12 @@ type Options struct {
 	// nodata (all D values NaN); default 0.5, 1 keeps every chip.
 	MaxNoData float64
 	Batch     int // chips per inference call; 0 = 64
+	// Streams is the number of inference calls running at once, each on a
+	// batch of its own; 0 = 1. Load the encoder with ort.Options.Threads =
+	// cores / Streams: on few cores, two single-threaded calls keep the
+	// cores busier than one call on two threads, whose threads wait for
+	// each other whenever reading or writing takes a core.
+	Streams int
 	// Bands gives, for each of the encoder's bands, the 1-based scene band
 	// to read; nil matches the scene's band names (case-insensitive).
 	Bands []int
@@ -82,6 +88,9 @@ func (o *Options) defaults() error {
 	if o.MaxNoData == 0 {
 		o.MaxNoData = 0.5
 	}
+	if o.Streams == 0 {
+		o.Streams = 1
+	}
 	switch {
 	case o.Chip < 1 || o.Chip > 4096 || o.Stride < 1 || o.Stride > o.Chip:
 		return fmt.Errorf("embed: chip %d and stride %d: want 1 <= stride <= chip <= 4096", o.Chip, o.Stride)
@@ -89,6 +98,8 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("embed: nodata threshold %g outside 0..1", o.MaxNoData)
 	case o.Batch < 1:
 		return fmt.Errorf("embed: batch %d < 1", o.Batch)
+	case o.Streams < 1 || o.Streams > 64:
+		return fmt.Errorf("embed: streams %d outside 1..64", o.Streams)
 	}
 	var err error
 	o.DType, err = checkDType(o.DType)
@@ -131,7 +142,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	if err != nil {
 		return nil, err
 	}
-	defer w.close()
+	defer w.abort()
 
 	res := &Result{Cols: cols, Rows: rows}
 	if o.onBatch == nil {
@@ -143,7 +154,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := w.close(); err != nil {
+	if err := w.commit(); err != nil {
 		return nil, err
 	}
 	sc := Sidecar{Mode: "chips", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
@@ -151,6 +162,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	sc.setDType(o.DType)
 	js, _ := json.MarshalIndent(sc, "", "  ")
 	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
+		os.Remove(out)
 		return nil, fmt.Errorf("%s.json: %w", out, err)
 	}
 	res.Total = time.Since(t0)

@@ -82,7 +82,7 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 	if err != nil {
 		return nil, err
 	}
-	defer w.close()
+	defer w.abort()
 	res := &Result{Cols: cols, Rows: rows}
 	C := len(m.Bands)
 	strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, ty))
@@ -149,7 +149,7 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 			}
 		}
 	}
-	if err := w.close(); err != nil {
+	if err := w.commit(); err != nil {
 		return nil, err
 	}
 	sc := Sidecar{Mode: "dense", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
@@ -157,6 +157,7 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 	sc.setDType(dtype)
 	js, _ := json.MarshalIndent(sc, "", "  ")
 	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
+		os.Remove(out)
 		return nil, fmt.Errorf("%s.json: %w", out, err)
 	}
 	res.Total = time.Since(t0)

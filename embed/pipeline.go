@@ -21,15 +21,23 @@ type chipBatch struct {
 	pos  []int // output pixel (row*cols + col) of each chip
 	done int   // output rows below done are complete once this batch is inferred
 	err  error
+
+	fm    []float32     // the encoder's feature map of the n chips
+	shape [4]int64      // fm's shape
+	infer time.Duration // time inside ONNX Runtime
+	ready chan error    // inference finished (buffered, one value per batch)
 }
 
 // runChips embeds the chips of s and writes the output rows. A producer
 // reads and normalises the scene one chip row at a time into fixed batch
-// buffers, filling every batch across chip rows, while the caller's
-// goroutine runs the encoder on the previous batch and writes the rows it
-// completes. A batch holds chips of at most two chip rows (it is sent
-// early only when a second row ends before it is full), so two output rows
-// are buffered, and three batch buffers are allocated once.
+// buffers, filling every batch across chip rows; a dispatcher hands the
+// batches, in order, to o.Streams inference workers and to the caller's
+// goroutine, which waits for each batch's feature map in that order, pools
+// it into the output rows and writes the rows it completes. A batch holds
+// chips of at most two chip rows (it is sent early only when a second row
+// ends before it is full), so two output rows are buffered; Streams+2
+// batch buffers (one being filled, one queued, one per inference call) are
+// allocated once.
 func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer, w *vectorWriter, cols, rows int, o Options, res *Result) error {
 	C, cs, D := len(e.Manifest.Bands), o.Chip, e.Dim()
 	per := C * cs * cs
@@ -38,10 +46,17 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 	defer wg.Wait() // after cancel: the producer is out of the scene before it closes
 	defer cancel()
 
-	const nbuf = 3 // one being filled, one queued, one being inferred
+	st := e.Manifest.OutputStride
+	hw := (cs / st) * (cs / st)
+	nbuf := o.Streams + 2
 	free := make(chan *chipBatch, nbuf)
 	for range nbuf {
-		free <- &chipBatch{in: make([]float32, o.Batch*per), pos: make([]int, 0, o.Batch)}
+		free <- &chipBatch{
+			in:    make([]float32, o.Batch*per),
+			pos:   make([]int, 0, o.Batch),
+			fm:    make([]float32, o.Batch*D*hw),
+			ready: make(chan error, 1),
+		}
 	}
 	full := make(chan *chipBatch, nbuf)
 	wg.Add(1)
@@ -119,38 +134,71 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 		}
 	}()
 
-	st := e.Manifest.OutputStride
-	hw := (cs / st) * (cs / st)
-	fm := make([]float32, o.Batch*D*hw)
+	// The dispatcher keeps the order: every batch goes to ordered, and
+	// those with chips first to a worker.
+	work := make(chan *chipBatch)
+	ordered := make(chan *chipBatch, nbuf)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(ordered)
+		defer close(work)
+		for b := range full {
+			if b.n > 0 && b.err == nil {
+				o.onBatch(b.in[:b.n*per], b.n)
+				select {
+				case work <- b:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case ordered <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range o.Streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				t := time.Now()
+				var err error
+				b.shape, err = e.runInto(b.in[:b.n*per], [4]int64{int64(b.n), int64(C), int64(cs), int64(cs)}, b.fm)
+				b.infer = time.Since(t)
+				b.ready <- err // buffered: never blocks
+			}
+		}()
+	}
+
 	var ring [2][]float32 // output rows written and written+1, pixel-major: cols runs of D values
 	for i := range ring {
 		ring[i] = make([]float32, D*cols)
 		fillNaN(ring[i])
 	}
 	written := 0
-	for b := range full {
+	for b := range ordered {
 		if b.err != nil {
 			return b.err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		if b.n > 0 {
-			o.onBatch(b.in[:b.n*per], b.n)
-			t := time.Now()
-			shape, err := e.runInto(b.in[:b.n*per], [4]int64{int64(b.n), int64(C), int64(cs), int64(cs)}, fm)
-			res.Infer += time.Since(t)
-			if err != nil {
+			if err := <-b.ready; err != nil {
 				return err
 			}
+			res.Infer += b.infer
 			for k, p := range b.pos {
 				r, c := p/cols, p%cols
 				if r < written || r > written+1 {
 					return fmt.Errorf("embed: internal error: chip of row %d with %d rows written", r, written)
 				}
-				poolInto(ring[r%2][c*D:(c+1)*D], fm, shape, k)
+				poolInto(ring[r%2][c*D:(c+1)*D], b.fm, b.shape, k)
 			}
 			res.Chips += b.n
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		done := b.done
 		if b.in != nil {

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/omnimask/omnimask/embed"
+	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/internal/ort"
 )
 
@@ -28,7 +32,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&o.Offset, "offset", 0, "see --scale")
 	fs.StringVar(&o.DType, "dtype", "float32", "output values: float32, or float16 (rounded to IEEE half precision, round to nearest even, but stored as Float32: GDAL 3.6 has no Float16 type; the sidecar says \"dtype\": \"float16\")")
 	bands := fs.String("bands", "", "1-based scene band numbers for the encoder's bands, comma-separated (default: by band name)")
-	threads := fs.Int("threads", 0, "inference threads (default: all cores)")
+	threads := fs.Int("threads", 0, "inference threads, in all (default: all cores)")
+	streams := fs.Int("streams", 0, "chips mode: inference calls running at once, sharing the threads, 1 to the threads (default 2)")
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	scene, err := parse(fs, args)
@@ -57,10 +62,15 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			o.Bands = append(o.Bands, n)
 		}
 	}
+	nt, ns, err := embedThreads(fs, *threads, *streams, *mode)
+	if err != nil {
+		return err
+	}
+	o.Streams = ns
 	if _, err := ort.Setup(*ortLib); err != nil {
 		return err
 	}
-	e, err := embed.Load(*model, ort.Options{Threads: *threads})
+	e, err := embed.Load(*model, ort.Options{Threads: nt / ns})
 	if err != nil {
 		return err
 	}
@@ -81,4 +91,28 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			float64(res.Chips)/res.Total.Seconds())
 	}
 	return nil
+}
+
+// embedThreads checks --threads and --streams and returns the threads in
+// all and the inference calls at once (dense mode runs one call at a time,
+// on all the threads).
+func embedThreads(fs *flag.FlagSet, threads, streams int, mode string) (int, int, error) {
+	limit := engine.MaxThreadsPerCore * runtime.NumCPU()
+	set := cmdline.SetFlags(fs)
+	if set["threads"] && (threads < 1 || threads > limit) {
+		return 0, 0, usagef("--threads %d: want 1..%d", threads, limit)
+	}
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+	if set["streams"] && (streams < 1 || streams > threads) {
+		return 0, 0, usagef("--streams %d: want 1..%d (the threads)", streams, threads)
+	}
+	switch {
+	case mode == "dense":
+		streams = 1
+	case streams == 0:
+		streams = min(2, threads)
+	}
+	return threads, streams, nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -163,6 +164,41 @@ func TestCompactLabels(t *testing.T) {
 		classes, y := compact(tc.in)
 		if strings.Join(classes, ",") != strings.Join(tc.classes, ",") || fmt.Sprint(y) != fmt.Sprint(tc.y) {
 			t.Errorf("compact(%q) = %q %v, want %q %v", tc.in, classes, y, tc.classes, tc.y)
+		}
+	}
+}
+
+// TestEmbedThreadsFlags checks embed's --threads and --streams: usage errors
+// (exit 2) outside their ranges; runs with two calls at once (chips mode)
+// and in dense mode (one call on the threads) succeed. That calls at once
+// give the same vectors is TestChipsBatching's (package embed).
+func TestEmbedThreadsFlags(t *testing.T) {
+	if _, err := ort.Setup(""); err != nil {
+		t.Skipf("no ONNX Runtime: %v", err)
+	}
+	dir := t.TempDir()
+	scene := tif{w: 64, h: 32, pix: func(c, x, y int) float64 { return float64(100 + 10*c + (x*7+y*3)%11) }}.write(t, filepath.Join(dir, "s.tif"))
+	chipmean := testModel("chipmean.onnx")
+	limit := fmt.Sprint(4*runtime.NumCPU() + 1)
+	for _, tc := range []struct {
+		args []string
+		want string // usage error; "" = success
+	}{
+		{[]string{"--threads", "0"}, "--threads 0: want 1.."},
+		{[]string{"--threads", limit}, "--threads " + limit + ": want 1.."},
+		{[]string{"--threads", "1", "--streams", "2"}, "--streams 2: want 1..1"},
+		{[]string{"--streams", "0"}, "--streams 0: want 1.."},
+		{[]string{"--threads", "2", "--streams", "2"}, ""},
+		{[]string{"--threads", "2", "--streams", "2", "--mode", "dense", "--tile", "32", "--overlap", "0"}, ""},
+	} {
+		out := filepath.Join(dir, "e.tif")
+		args := append([]string{"embed", scene, "--model", chipmean, "--chip", "16", "-o", out}, tc.args...)
+		_, _, err := cli(t, args...)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.args, err)
+		case tc.want != "" && (err == nil || exitCode(err) != exitUsage || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: %v (exit %d), want usage error %q", tc.args, err, exitCode(err), tc.want)
 		}
 	}
 }

@@ -40,6 +40,16 @@ func tempName(dest string) string {
 	return fmt.Sprintf("%s%s.tmp-%d-%08x.tif", dir, shortenName(base, maxTempBase), os.Getpid(), rand.Uint32())
 }
 
+// TempName returns a fresh temporary name beside dest, ending in .tif, that
+// RemoveStale recognises: write there, then rename to dest.
+func TempName(dest string) (string, error) {
+	abs, err := filepath.Abs(dest)
+	if err != nil {
+		return "", err
+	}
+	return tempName(abs), nil
+}
+
 // TempPattern is the os.CreateTemp pattern for a temporary file beside dest
 // (in filepath.Dir(dest)) that RemoveStale recognises.
 func TempPattern(dest string) string {
