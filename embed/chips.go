@@ -11,6 +11,7 @@ import (
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/models"
+	"github.com/omnimask/omnimask/sensor"
 )
 
 // Options configure a chips run.
@@ -38,6 +39,10 @@ type Options struct {
 	// (values rounded to half precision, stored as Float32: see Float16).
 	DType string
 
+	// units are per encoder band, from product metadata (ChipsInput), used
+	// for reflectance encoders when Scale is 0.
+	units []sensor.Units
+
 	onBatch func(in []float32, n int) // test hook: each batch before inference
 }
 
@@ -61,12 +66,18 @@ type Sidecar struct {
 	InputUnits    string               `json:"input_units,omitempty"`
 	Scale         float64              `json:"scale,omitempty"`
 	Offset        float64              `json:"offset,omitempty"`
-	Mode          string               `json:"mode,omitempty"`    // chips or dense
-	Tile          int                  `json:"tile,omitempty"`    // dense: tile size
-	Overlap       int                  `json:"overlap,omitempty"` // dense: tile overlap
-	Chip          int                  `json:"chip"`
-	Stride        int                  `json:"stride"`
-	MaxNoData     float64              `json:"max_nodata"`
+	// Units are the per-band reflectance units used (value x scale +
+	// offset, in the encoder's band order) and UnitsFrom where they come
+	// from: "--scale/--offset" or the product metadata file read; both
+	// empty for encoders taking any units and for reflectance as read.
+	Units     []sensor.Units `json:"units,omitempty"`
+	UnitsFrom string         `json:"units_from,omitempty"`
+	Mode      string         `json:"mode,omitempty"`    // chips or dense
+	Tile      int            `json:"tile,omitempty"`    // dense: tile size
+	Overlap   int            `json:"overlap,omitempty"` // dense: tile overlap
+	Chip      int            `json:"chip"`
+	Stride    int            `json:"stride"`
+	MaxNoData float64        `json:"max_nodata"`
 	// DType is float32 or float16 (values rounded to half precision but
 	// stored as Float32, DTypeNote says so); "" in sidecars older than it
 	// means float32.
@@ -120,11 +131,17 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	if o.Chip%m.Multiple() != 0 {
 		return nil, fmt.Errorf("embed: chip %d is not a multiple of %s's size_multiple %d", o.Chip, e.Ref, m.Multiple())
 	}
-	s, norm, err := openScene(e, scene, o.Bands, o)
+	src, err := openScene(e, scene, o.Bands, o)
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
+	defer src.s.Close()
+	return chips(ctx, e, src, out, o, t0)
+}
+
+// chips is Chips over an opened source.
+func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, t0 time.Time) (*Result, error) {
+	m, s, norm, scene := e.Manifest, src.s, src.norm, src.names
 	cols, rows := (s.Size.X-o.Chip)/o.Stride+1, (s.Size.Y-o.Chip)/o.Stride+1
 	if s.Size.X < o.Chip || s.Size.Y < o.Chip {
 		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px chip", scene[0], s.Size.X, s.Size.Y, o.Chip)
@@ -159,6 +176,7 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 	}
 	sc := Sidecar{Mode: "chips", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Chip: o.Chip, Stride: o.Stride, MaxNoData: o.MaxNoData, Scene: scene}
+	src.describeUnits(&sc, e, o)
 	sc.setDType(o.DType)
 	js, _ := json.MarshalIndent(sc, "", "  ")
 	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
@@ -198,12 +216,21 @@ func bandIndex(s *gdalio.Scene, want []string, given []int) ([]int, error) {
 	return idx, nil
 }
 
-// openScene opens the scene, selects the encoder's bands and prepares its
-// normalisation.
-func openScene(e *Encoder, scene []string, bands []int, o Options) (*gdalio.Scene, *normalizer, error) {
+// source is an opened scene with the encoder's bands selected, its
+// normalisation, and what the sidecar says of it.
+type source struct {
+	s         *gdalio.Scene
+	norm      *normalizer
+	names     []string // the scene as named (sidecar "scene")
+	unitsFrom string   // the product metadata giving the units, "" when none
+}
+
+// openScene opens the files as one scene, selects the encoder's bands and
+// prepares its normalisation.
+func openScene(e *Encoder, scene []string, bands []int, o Options) (*source, error) {
 	s, err := gdalio.Open(scene...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	idx, err := bandIndex(s, e.Manifest.Bands, bands)
 	if err == nil {
@@ -211,12 +238,12 @@ func openScene(e *Encoder, scene []string, bands []int, o Options) (*gdalio.Scen
 	}
 	if err != nil {
 		s.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	norm, err := newNormalizer(e.Manifest, s.Selected(), o)
 	if err != nil {
 		s.Close()
-		return nil, nil, fmt.Errorf("%s: %w", scene[0], err)
+		return nil, fmt.Errorf("%s: %w", scene[0], err)
 	}
-	return s, norm, nil
+	return &source{s: s, norm: norm, names: scene}, nil
 }

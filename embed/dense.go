@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omnimask/omnimask/raster"
+	"github.com/omnimask/omnimask/sensor"
 )
 
 // DenseOptions configure a dense run.
@@ -22,6 +23,8 @@ type DenseOptions struct {
 	Bands         []int
 	Scale, Offset float64
 	DType         string // "float32" (or "") or "float16", as Options.DType
+
+	units []sensor.Units // as Options.units
 }
 
 // Dense runs the encoder over overlapping tiles and writes its feature map
@@ -39,32 +42,22 @@ type DenseOptions struct {
 // borders.
 func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseOptions) (*Result, error) {
 	t0 := time.Now()
-	m := e.Manifest
+	dtype, err := o.check(e)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openScene(e, scene, o.Bands, Options{Scale: o.Scale, Offset: o.Offset})
+	if err != nil {
+		return nil, err
+	}
+	defer src.s.Close()
+	return dense(ctx, e, src, out, o, dtype, t0)
+}
+
+// dense is Dense over an opened source (o checked).
+func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOptions, dtype string, t0 time.Time) (*Result, error) {
+	m, s, norm, scene := e.Manifest, src.s, src.norm, src.names
 	st, mult := m.OutputStride, m.Multiple()
-	if o.Tile == 0 {
-		o.Tile = m.PatchSize
-	}
-	switch {
-	case o.Overlap == 0:
-		o.Overlap = m.Overlap
-	case o.Overlap < 0:
-		o.Overlap = 0
-	}
-	if o.MaxNoData == 0 {
-		o.MaxNoData = 0.5
-	}
-	if o.Tile%mult != 0 || o.Overlap%st != 0 || o.Overlap >= o.Tile || o.MaxNoData < 0 || o.MaxNoData > 1 {
-		return nil, fmt.Errorf("embed: tile %d (a multiple of %d), overlap %d (a multiple of %d, < tile), nodata threshold %g (0..1)", o.Tile, mult, o.Overlap, st, o.MaxNoData)
-	}
-	dtype, err := checkDType(o.DType)
-	if err != nil {
-		return nil, err
-	}
-	s, norm, err := openScene(e, scene, o.Bands, Options{Scale: o.Scale, Offset: o.Offset})
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
 	cols, rows := s.Size.X/st, s.Size.Y/st
 	tx, ty := min(o.Tile, cols*st/mult*mult), min(o.Tile, rows*st/mult*mult)
 	if tx == 0 || ty == 0 {
@@ -154,6 +147,7 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 	}
 	sc := Sidecar{Mode: "dense", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Tile: o.Tile, Overlap: o.Overlap, Chip: st, Stride: st, MaxNoData: o.MaxNoData, Scene: scene}
+	src.describeUnits(&sc, e, Options{Scale: o.Scale, Offset: o.Offset, units: o.units})
 	sc.setDType(dtype)
 	js, _ := json.MarshalIndent(sc, "", "  ")
 	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
@@ -162,6 +156,29 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 	}
 	res.Total = time.Since(t0)
 	return res, nil
+}
+
+// check fills in o's defaults from e's manifest, checks it and returns
+// the output value type.
+func (o *DenseOptions) check(e *Encoder) (string, error) {
+	m := e.Manifest
+	st, mult := m.OutputStride, m.Multiple()
+	if o.Tile == 0 {
+		o.Tile = m.PatchSize
+	}
+	switch {
+	case o.Overlap == 0:
+		o.Overlap = m.Overlap
+	case o.Overlap < 0:
+		o.Overlap = 0
+	}
+	if o.MaxNoData == 0 {
+		o.MaxNoData = 0.5
+	}
+	if o.Tile%mult != 0 || o.Overlap%st != 0 || o.Overlap >= o.Tile || o.MaxNoData < 0 || o.MaxNoData > 1 {
+		return "", fmt.Errorf("embed: tile %d (a multiple of %d), overlap %d (a multiple of %d, < tile), nodata threshold %g (0..1)", o.Tile, mult, o.Overlap, st, o.MaxNoData)
+	}
+	return checkDType(o.DType)
 }
 
 // tiles returns the tile origins along an axis of n pixels (n a multiple of

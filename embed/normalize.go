@@ -13,20 +13,28 @@ import (
 type normalizer struct {
 	m             *models.Manifest
 	nodata        []raster.NoData
-	scale, offset float64
-	valid         []bool // per pixel of the current strip
+	scale, offset []float64 // per band: value x scale + offset = the encoder's units
+	valid         []bool    // per pixel of the current strip
 	stripW        int
 }
 
 func newNormalizer(m *models.Manifest, bands []gdalio.Band, o Options) (*normalizer, error) {
-	n := &normalizer{m: m, scale: 1, offset: 0}
+	n := &normalizer{m: m}
 	for _, b := range bands {
 		n.nodata = append(n.nodata, b.NoData)
+		n.scale, n.offset = append(n.scale, 1), append(n.offset, 0)
 	}
 	if m.WantsReflectance() {
-		if o.Scale != 0 {
-			n.scale, n.offset = o.Scale, o.Offset
-		} else {
+		switch {
+		case o.Scale != 0:
+			for c := range n.scale {
+				n.scale[c], n.offset[c] = o.Scale, o.Offset
+			}
+		case o.units != nil:
+			for c, u := range o.units {
+				n.scale[c], n.offset[c] = u.Scale, u.Offset
+			}
+		default:
 			for _, b := range bands {
 				if b.Type != "Float32" && b.Type != "Float64" {
 					return nil, fmt.Errorf("embed: %s takes reflectance and band %q is %s: give its scale and offset", m.Name, b.Name, b.Type)
@@ -97,7 +105,7 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs, h in
 		case models.ZScore:
 			mean, std = n.zstats(strip, c, x0, y0, cs, h)
 		}
-		scale, offset := n.scale, n.offset
+		scale, offset := n.scale[c], n.offset[c]
 		if n.m.Normalization.Kind == models.ZScore {
 			scale, offset = 1, 0
 		}
