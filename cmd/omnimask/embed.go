@@ -2,65 +2,71 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 
 	"github.com/omnimask/omnimask/embed"
 	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/internal/cmdline"
+	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/ort"
+	"github.com/omnimask/omnimask/internal/product"
 )
 
-// runEmbed is `omnimask embed`: one embedding vector per chip.
+// runEmbed is `omnimask embed`: one embedding vector per chip (or the
+// encoder's feature map), one output per scene. Scenes, --stack, --sensor,
+// --bands, -o and --output-dir are as in predict.
 func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("embed", "SCENE... -o OUT.tif [flags]", stderr)
+	fs := newFlagSet("embed", "SCENE... [flags]", stderr)
 	model := fs.String("model", "mobilenetv2-imagenet", "embedding encoder: built-in name or ONNX file")
 	mode := fs.String("mode", "chips", "chips: one vector per chip; dense: the encoder's feature map over overlapping tiles (centre-crop stitching)")
 	tile := fs.Int("tile", 0, "dense: tile size in pixels (default: the manifest's patch_size)")
 	overlap := fs.Int("overlap", 0, "dense: tile overlap in pixels (default: the manifest's; -1: none)")
-	out := fs.String("o", "", "output GeoTIFF (D float32 bands, one pixel per chip; sidecar OUT.json)")
+	out := fs.String("o", "", "output GeoTIFF (one scene only; default SCENE_embed.tif): D float32 bands, one pixel per chip; sidecar OUT.json")
+	outDir := fs.String("output-dir", "", "folder for the outputs (default: beside each scene)")
+	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene, stacked in order")
+	sensorName := fs.String("sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
 	var o embed.Options
 	fs.IntVar(&o.Chip, "chip", 32, "chip size in pixels (a multiple of the encoder's size_multiple)")
 	fs.IntVar(&o.Stride, "stride", 0, "chip grid step in pixels (default: the chip size)")
 	fs.Float64Var(&o.MaxNoData, "max-nodata", 0.5, "a chip with a larger fraction of nodata pixels is nodata (NaN)")
 	fs.IntVar(&o.Batch, "batch", 64, "chips per inference call")
-	fs.Float64Var(&o.Scale, "scale", 0, "reflectance = value x scale + offset (reflectance encoders; 0: values are reflectance)")
+	fs.Float64Var(&o.Scale, "scale", 0, "reflectance = value x scale + offset (reflectance encoders; default: from the product metadata (Landsat MTL, Sentinel-2 MTD) when known, else values are reflectance)")
 	fs.Float64Var(&o.Offset, "offset", 0, "see --scale")
 	fs.StringVar(&o.DType, "dtype", "float32", "output values: float32, or float16 (rounded to IEEE half precision, round to nearest even, but stored as Float32: GDAL 3.6 has no Float16 type; the sidecar says \"dtype\": \"float16\")")
-	bands := fs.String("bands", "", "1-based scene band numbers for the encoder's bands, comma-separated (default: by band name)")
+	bands := fs.String("bands", "", "source bands for the encoder's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
 	threads := fs.Int("threads", 0, "inference threads, in all (default: all cores)")
 	streams := fs.Int("streams", 0, "chips mode: inference calls running at once, sharing the threads, 1 to the threads (default 2)")
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
-	scene, err := parse(fs, args)
+	scenes, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
-	case len(scene) == 0:
-		return usagef("no scene")
-	case *out == "":
-		return usagef("no output (-o)")
+	case len(scenes) == 0:
+		fs.Usage()
+		return usagef("no scene given")
 	case *mode != "chips" && *mode != "dense":
 		return usagef("--mode %q: want chips or dense", *mode)
 	case o.DType != embed.Float32 && o.DType != embed.Float16:
 		return usagef("--dtype %q: want float32 or float16", o.DType)
 	}
+	if err := checkSensor(*sensorName); err != nil {
+		return err
+	}
 	if o.MaxNoData == 0 {
 		o.MaxNoData = 1e-12 // an explicit 0 means: no nodata pixel at all
 	}
-	if *bands != "" {
-		for _, f := range strings.Split(*bands, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
-				return usagef("--bands %q: want 1-based band numbers", *bands)
-			}
-			o.Bands = append(o.Bands, n)
-		}
+	groups := sceneGroups(scenes, *stack)
+	outputs, err := embedOutputs(groups, *out, *outDir)
+	if err != nil {
+		return err
 	}
 	nt, ns, err := embedThreads(fs, *threads, *streams, *mode)
 	if err != nil {
@@ -75,22 +81,96 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer e.Close()
-	var res *embed.Result
-	if *mode == "dense" {
-		nd := o.MaxNoData
-		res, err = embed.Dense(ctx, e, scene, *out, embed.DenseOptions{Tile: *tile, Overlap: *overlap, MaxNoData: nd, Bands: o.Bands, Scale: o.Scale, Offset: o.Offset, DType: o.DType})
-	} else {
-		res, err = embed.Chips(ctx, e, scene, *out, o)
+	var inputs []string
+	for _, g := range groups {
+		inputs = append(inputs, embedSources(g, product.Options{Sensor: *sensorName, Bands: *bands, Want: e.Manifest.Bands})...)
 	}
-	if err != nil {
-		return err
+	var written []string
+	for _, w := range outputs {
+		written = append(written, w, w+".json", w+".aux.xml")
 	}
-	if !*quiet {
-		fmt.Fprintf(stdout, "%s: %dx%d cells (%d embedded, %d nodata), %d-D, %.2fs (inference %.2fs, %.0f cells/s)\n",
-			*out, res.Cols, res.Rows, res.Chips, res.NoDataChips, e.Dim(), res.Total.Seconds(), res.Infer.Seconds(),
-			float64(res.Chips)/res.Total.Seconds())
+	if err := engine.CheckOutputs(inputs, written); err != nil {
+		return usageError{msg: err.Error(), cause: err}
+	}
+	failed := 0
+	for i, g := range groups {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		in := embed.Input{Paths: g, Sensor: *sensorName, Bands: *bands}
+		var res *embed.Result
+		if *mode == "dense" {
+			res, err = embed.DenseInput(ctx, e, in, outputs[i], embed.DenseOptions{Tile: *tile, Overlap: *overlap, MaxNoData: o.MaxNoData, Scale: o.Scale, Offset: o.Offset, DType: o.DType})
+		} else {
+			res, err = embed.ChipsInput(ctx, e, in, outputs[i], o)
+		}
+		if err != nil {
+			if errors.Is(err, context.Canceled) || len(groups) == 1 {
+				return err
+			}
+			fmt.Fprintf(stderr, "omnimask embed: %s\n", oneLine(explain(err)))
+			failed++
+			continue
+		}
+		if !*quiet {
+			fmt.Fprintf(stdout, "%s: %dx%d cells (%d embedded, %d nodata), %d-D, %.2fs (inference %.2fs, %.0f cells/s)\n",
+				oneLine(outputs[i]), res.Cols, res.Rows, res.Chips, res.NoDataChips, e.Dim(), res.Total.Seconds(), res.Infer.Seconds(),
+				float64(res.Chips)/res.Total.Seconds())
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d scenes failed", failed, len(groups))
 	}
 	return nil
+}
+
+// embedOutputs names each scene's output as predict names masks: -o (one
+// scene only), else SCENE_embed.tif in --output-dir or beside the scene.
+func embedOutputs(groups [][]string, out, dir string) ([]string, error) {
+	if out != "" && len(groups) > 1 {
+		return nil, usagef("-o names one file but %d scenes were given (use --output-dir)", len(groups))
+	}
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("%s: output folder does not exist", dir)
+		} else if !st.IsDir() {
+			return nil, usagef("--output-dir %s: not a folder", dir)
+		}
+	}
+	outputs := make([]string, len(groups))
+	seen := map[string]string{}
+	for i, g := range groups {
+		outputs[i] = out
+		if out == "" {
+			outputs[i] = cmdline.EmbedPath(g[0], dir)
+		}
+		if prev, dup := seen[filepath.Clean(outputs[i])]; dup {
+			return nil, usagef("%s and %s would both write %s (use separate --output-dir runs)", prev, g[0], outputs[i])
+		}
+		seen[filepath.Clean(outputs[i])] = g[0]
+	}
+	return outputs, nil
+}
+
+// embedSources lists the files a scene reads (as engine.Sources does for
+// predict), for the check that no output replaces one: the regular files
+// named, and the rasters the product resolves to.
+func embedSources(paths []string, po product.Options) []string {
+	var out []string
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	in, err := product.Resolve(paths, po)
+	if err != nil {
+		return out
+	}
+	for _, f := range in.Paths {
+		files, _ := gdalio.Sources(f)
+		out = append(out, files...)
+	}
+	return out
 }
 
 // embedThreads checks --threads and --streams and returns the threads in

@@ -8,7 +8,7 @@
 //	omnimask eval RUNFILE [flags]       score a model against reference masks
 //	omnimask serve [flags]              HTTP service on the library
 //	omnimask models                     list the built-in models
-//	omnimask embed SCENE... -o OUT.tif  per-chip embeddings (D-band GeoTIFF)
+//	omnimask embed SCENE... [flags]     per-chip embeddings per scene (D-band GeoTIFF)
 //	omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
 //	omnimask version                    print versions
 //
@@ -98,7 +98,7 @@ Usage:
   omnimask eval RUNFILE [flags]       score a model against reference masks
   omnimask serve [flags]              HTTP service: POST /v1/predict, GET /v1/models, /healthz, /metrics
   omnimask models                     list the built-in models
-  omnimask embed SCENE... -o OUT.tif  per-chip embeddings (D-band GeoTIFF)
+  omnimask embed SCENE... [flags]     per-chip embeddings per scene (D-band GeoTIFF)
   omnimask probe fit|predict|eval EMB.tif... --labels L.tif...|points.csv|.geojson  linear probe on embeddings
   omnimask models check MODEL.onnx    load, validate, probe, print the contract and speed
   omnimask version                    print omnimask, GDAL and ONNX Runtime versions

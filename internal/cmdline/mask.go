@@ -10,7 +10,13 @@ import (
 // dir, or beside the scene when dir is empty. A file keeps its name even
 // with a colon in it (sub/a:b.tif); a GDAL sub-dataset string
 // DRIVER:"file":name that is no file becomes DRIVER_file_name.
-func MaskPath(scene, dir string) string {
+func MaskPath(scene, dir string) string { return outputPath(scene, dir, "_omnimask.tif") }
+
+// EmbedPath is where embeddings of scene go by default: SCENE_embed.tif,
+// named as MaskPath names masks.
+func EmbedPath(scene, dir string) string { return outputPath(scene, dir, "_embed.tif") }
+
+func outputPath(scene, dir, suffix string) string {
 	_, statErr := os.Stat(scene)
 	if statErr == nil || !strings.Contains(scene, ":") {
 		scene = filepath.Clean(scene)
@@ -20,7 +26,7 @@ func MaskPath(scene, dir string) string {
 		base = strings.NewReplacer(":", "_", `"`, "", "/", "_").Replace(scene)
 		scene = "."
 	}
-	name := strings.TrimSuffix(base, filepath.Ext(base)) + "_omnimask.tif"
+	name := strings.TrimSuffix(base, filepath.Ext(base)) + suffix
 	if dir == "" {
 		dir = filepath.Dir(scene)
 	}
