@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -86,6 +87,14 @@ type Sidecar struct {
 	Scene     []string `json:"scene"`
 }
 
+// MaxBatch is the most chips one inference call may take.
+const MaxBatch = 4096
+
+// maxBatchBytes bounds one batch's input buffer (Streams + 2 are held).
+const maxBatchBytes = 256 << 20
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 func (o *Options) defaults() error {
 	if o.Chip == 0 {
 		o.Chip = 32
@@ -105,10 +114,12 @@ func (o *Options) defaults() error {
 	switch {
 	case o.Chip < 1 || o.Chip > 4096 || o.Stride < 1 || o.Stride > o.Chip:
 		return fmt.Errorf("embed: chip %d and stride %d: want 1 <= stride <= chip <= 4096", o.Chip, o.Stride)
-	case o.MaxNoData < 0 || o.MaxNoData > 1:
+	case !(o.MaxNoData >= 0 && o.MaxNoData <= 1):
 		return fmt.Errorf("embed: nodata threshold %g outside 0..1", o.MaxNoData)
-	case o.Batch < 1:
-		return fmt.Errorf("embed: batch %d < 1", o.Batch)
+	case o.Batch < 1 || o.Batch > MaxBatch:
+		return fmt.Errorf("embed: batch %d outside 1..%d", o.Batch, MaxBatch)
+	case !finite(o.Scale) || !finite(o.Offset):
+		return fmt.Errorf("embed: scale %g and offset %g: want finite numbers", o.Scale, o.Offset)
 	case o.Streams < 1 || o.Streams > 64:
 		return fmt.Errorf("embed: streams %d outside 1..64", o.Streams)
 	}
@@ -142,6 +153,9 @@ func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Option
 // chips is Chips over an opened source.
 func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, t0 time.Time) (*Result, error) {
 	m, s, norm, scene := e.Manifest, src.s, src.norm, src.names
+	if n := int64(o.Batch) * int64(len(m.Bands)) * int64(o.Chip) * int64(o.Chip) * 4; n > maxBatchBytes {
+		return nil, fmt.Errorf("embed: a batch of %d chips of %d px and %d bands is %d MiB, over %d MiB: use a smaller batch", o.Batch, o.Chip, len(m.Bands), n>>20, maxBatchBytes>>20)
+	}
 	cols, rows := (s.Size.X-o.Chip)/o.Stride+1, (s.Size.Y-o.Chip)/o.Stride+1
 	if s.Size.X < o.Chip || s.Size.Y < o.Chip {
 		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px chip", scene[0], s.Size.X, s.Size.Y, o.Chip)

@@ -175,8 +175,11 @@ func (o *DenseOptions) check(e *Encoder) (string, error) {
 	if o.MaxNoData == 0 {
 		o.MaxNoData = 0.5
 	}
-	if o.Tile%mult != 0 || o.Overlap%st != 0 || o.Overlap >= o.Tile || o.MaxNoData < 0 || o.MaxNoData > 1 {
-		return "", fmt.Errorf("embed: tile %d (a multiple of %d), overlap %d (a multiple of %d, < tile), nodata threshold %g (0..1)", o.Tile, mult, o.Overlap, st, o.MaxNoData)
+	if o.Tile < 1 || o.Tile > 4096 || o.Tile%mult != 0 || o.Overlap%st != 0 || o.Overlap >= o.Tile || !(o.MaxNoData >= 0 && o.MaxNoData <= 1) {
+		return "", fmt.Errorf("embed: tile %d (a multiple of %d up to 4096), overlap %d (a multiple of %d, < tile), nodata threshold %g (0..1)", o.Tile, mult, o.Overlap, st, o.MaxNoData)
+	}
+	if !finite(o.Scale) || !finite(o.Offset) {
+		return "", fmt.Errorf("embed: scale %g and offset %g: want finite numbers", o.Scale, o.Offset)
 	}
 	return checkDType(o.DType)
 }

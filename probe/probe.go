@@ -33,6 +33,9 @@ func Fit(x [][]float64, y []int, classes []string, lambda float64) (*Probe, erro
 	if K < 2 {
 		return nil, errors.New("probe: need at least 2 classes")
 	}
+	if !(lambda >= 0 && lambda <= math.MaxFloat64) {
+		return nil, fmt.Errorf("probe: L2 penalty %g: want a finite number >= 0", lambda)
+	}
 	D := len(x[0])
 	p := &Probe{Classes: classes, Lambda: lambda, Mean: make([]float64, D), Std: make([]float64, D)}
 	for _, r := range x {

@@ -3,6 +3,7 @@ package probe
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -98,5 +99,20 @@ func TestCrossValidate(t *testing.T) {
 	}
 	if _, err := CrossValidate(x, y, make([]string, len(x)), []string{"a", "b", "c"}, 1e-2, 0); err == nil {
 		t.Fatal("one group cross-validated")
+	}
+}
+
+// TestFitRefusesPenalty: a negative or non-finite L2 penalty has no
+// minimiser; Fit refuses it instead of running the optimiser.
+func TestFitRefusesPenalty(t *testing.T) {
+	x := [][]float64{{0}, {1}, {2}, {3}}
+	y := []int{0, 0, 1, 1}
+	for _, l := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := Fit(x, y, []string{"a", "b"}, l); err == nil || !strings.Contains(err.Error(), "L2 penalty") {
+			t.Errorf("lambda %g: %v, want the penalty refused", l, err)
+		}
+	}
+	if _, err := Fit(x, y, []string{"a", "b"}, 0); err != nil {
+		t.Errorf("lambda 0: %v", err)
 	}
 }

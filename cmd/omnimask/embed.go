@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -59,6 +60,12 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := checkSensor(*sensorName); err != nil {
 		return err
+	}
+	if err := checkEmbedNumbers(cmdline.SetFlags(fs), &o, *tile, *overlap); err != nil {
+		return err
+	}
+	if cmdline.SetFlags(fs)["overlap"] && *overlap == 0 {
+		*overlap = -1 // an explicit 0 means no overlap, as in predict
 	}
 	if o.MaxNoData == 0 {
 		o.MaxNoData = 1e-12 // an explicit 0 means: no nodata pixel at all
@@ -195,4 +202,33 @@ func embedThreads(fs *flag.FlagSet, threads, streams int, mode string) (int, int
 		streams = min(2, threads)
 	}
 	return threads, streams, nil
+}
+
+// maxEmbedBatch bounds --batch: a batch of 1024 chips of 32 px and 13 bands
+// is 54 MB of input, far past where larger batches stop paying.
+const maxEmbedBatch = 1024
+
+// checkEmbedNumbers checks embed's numeric flags given on the command line:
+// one line naming the flag and its range, exit 2.
+func checkEmbedNumbers(set map[string]bool, o *embed.Options, tile, overlap int) error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case set["chip"] && (o.Chip < 1 || o.Chip > 4096):
+		return usagef("--chip %d: want 1..4096 (a multiple of the encoder's size_multiple)", o.Chip)
+	case set["stride"] && (o.Stride < 1 || o.Stride > o.Chip):
+		return usagef("--stride %d: want 1..%d (the chip size)", o.Stride, o.Chip)
+	case set["batch"] && (o.Batch < 1 || o.Batch > maxEmbedBatch):
+		return usagef("--batch %d: want 1..%d", o.Batch, maxEmbedBatch)
+	case set["max-nodata"] && !(o.MaxNoData >= 0 && o.MaxNoData <= 1):
+		return usagef("--max-nodata %g: want 0..1", o.MaxNoData)
+	case set["scale"] && (!finite(o.Scale) || o.Scale < 0):
+		return usagef("--scale %g: want a finite number >= 0 (0: values are reflectance)", o.Scale)
+	case set["offset"] && !finite(o.Offset):
+		return usagef("--offset %g: want a finite number", o.Offset)
+	case set["tile"] && (tile < 1 || tile > 4096):
+		return usagef("--tile %d: want 1..4096 (a multiple of the encoder's size_multiple)", tile)
+	case set["overlap"] && (overlap < -1 || overlap > 4095):
+		return usagef("--overlap %d: want 0..4095 (below the tile; 0 or -1: none)", overlap)
+	}
+	return nil
 }

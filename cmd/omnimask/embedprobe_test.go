@@ -202,3 +202,39 @@ func TestEmbedThreadsFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeNumericFlags: out-of-range --lambda and --folds are usage errors
+// (exit 2, one line) before any embedding is read; in-range values run.
+func TestProbeNumericFlags(t *testing.T) {
+	if _, err := ort.Setup(""); err != nil {
+		t.Skipf("no ONNX Runtime: %v", err)
+	}
+	dir := t.TempDir()
+	scene := tif{w: 64, h: 32, pix: func(c, x, y int) float64 { return float64(100 + 400*(x/32) + 10*c + (x*7+y*3)%11) }}.write(t, filepath.Join(dir, "s.tif"))
+	emb := filepath.Join(dir, "e.tif")
+	if _, _, err := cli(t, "embed", scene, "--model", testModel("chipmean.onnx"), "--chip", "16", "-o", emb); err != nil {
+		t.Fatal(err)
+	}
+	labels := tif{w: 64, h: 32, bands: 1, pix: func(c, x, y int) float64 { return float64(x / 32) }}.write(t, filepath.Join(dir, "l.tif"))
+	for _, tc := range []struct {
+		args []string
+		want string // usage error; "" = success
+	}{
+		{[]string{"fit", "--lambda", "-1"}, "--lambda -1: want a finite number >= 0"},
+		{[]string{"fit", "--lambda", "NaN"}, "--lambda NaN: want a finite number >= 0"},
+		{[]string{"fit", "--lambda", "Inf"}, "--lambda +Inf: want a finite number >= 0"},
+		{[]string{"fit", "--lambda", "0"}, ""},
+		{[]string{"eval", "--folds", "-1"}, "--folds -1: want 0..1000"},
+		{[]string{"eval", "--folds", "1001"}, "--folds 1001: want 0..1000"},
+	} {
+		out := filepath.Join(dir, "p.json")
+		args := append(append([]string{"probe"}, tc.args...), emb, "--labels", labels, "-o", out)
+		_, stderr, err := cli(t, args...)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.args, err)
+		case tc.want != "" && (exitCode(err) != exitUsage || !strings.HasPrefix(stderr, "omnimask probe: "+tc.want) || strings.Count(stderr, "\n") != 1):
+			t.Errorf("%v: exit %d, stderr %q; want usage error %q", tc.args, exitCode(err), stderr, tc.want)
+		}
+	}
+}

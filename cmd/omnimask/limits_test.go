@@ -126,6 +126,53 @@ func evalRows() []numericRow {
 	}
 }
 
+// embedRows are embed's numeric flags, run with the chipmean test encoder
+// on 16 px chips.
+func embedRows() []numericRow {
+	cores := runtime.NumCPU()
+	chipmean := testModel("chipmean.onnx")
+	bad := func(flag, v, want string, extra ...string) numericRow {
+		return numericRow{flag: flag, args: append(append([]string{"--chip", "16"}, extra...), "--"+flag, v), model: chipmean, want: want}
+	}
+	ok := func(flag, v string, extra ...string) numericRow {
+		return numericRow{flag: flag, args: append(append([]string{"--chip", "16"}, extra...), "--"+flag, v), model: chipmean}
+	}
+	limit := engine.MaxThreadsPerCore * cores
+	return []numericRow{
+		bad("chip", "0", "--chip 0: want 1..4096"),
+		bad("chip", "-1", "--chip -1: want 1..4096"),
+		bad("chip", "4097", "--chip 4097: want 1..4096"),
+		ok("chip", "32"),
+		bad("stride", "0", "--stride 0: want 1..16 (the chip size)"),
+		bad("stride", "17", "--stride 17: want 1..16 (the chip size)"),
+		ok("stride", "8"),
+		bad("batch", "0", "--batch 0: want 1..1024"),
+		bad("batch", "100000000", "--batch 100000000: want 1..1024"),
+		ok("batch", "1024"),
+		bad("max-nodata", "NaN", "--max-nodata NaN: want 0..1"),
+		bad("max-nodata", "1.5", "--max-nodata 1.5: want 0..1"),
+		ok("max-nodata", "0"),
+		ok("max-nodata", "1"),
+		bad("scale", "NaN", "--scale NaN: want a finite number >= 0"),
+		bad("scale", "-1", "--scale -1: want a finite number >= 0"),
+		ok("scale", "0"),
+		bad("offset", "Inf", "--offset +Inf: want a finite number"),
+		ok("offset", "0"),
+		bad("tile", "0", "--tile 0: want 1..4096", "--mode", "dense"),
+		bad("tile", "5000", "--tile 5000: want 1..4096", "--mode", "dense"),
+		ok("tile", "32", "--mode", "dense"),
+		bad("overlap", "-2", "--overlap -2: want 0..4095", "--mode", "dense"),
+		ok("overlap", "0", "--mode", "dense", "--tile", "32"),
+		ok("overlap", "-1", "--mode", "dense", "--tile", "32"),
+		bad("threads", "0", "--threads 0: want 1.."),
+		bad("threads", fmt.Sprint(limit+1), fmt.Sprintf("--threads %d: want 1..%d", limit+1, limit)),
+		ok("threads", "1"),
+		bad("streams", "0", "--streams 0: want 1.."),
+		bad("streams", "2", "--streams 2: want 1..1 (the threads)", "--threads", "1"),
+		ok("streams", "1"),
+	}
+}
+
 // Explicit out-of-range values of every numeric flag of every command are
 // usage errors: exit 2, one line naming the flag and the range, nothing
 // written; edge values inside the range run.
@@ -142,6 +189,7 @@ func TestNumericFlagRanges(t *testing.T) {
 		{"predict", numericRows(), func(out string) []string { return []string{"predict", scene, "--output-dir", out, "--quiet"} }, exitOK},
 		{"info", numericRows(), func(string) []string { return []string{"info", scene} }, exitOK},
 		{"eval", evalRows(), func(out string) []string { return []string{"eval", filepath.Join(in, "none.json"), "--out", out} }, exitFailed},
+		{"embed", embedRows(), func(out string) []string { return []string{"embed", scene, "--output-dir", out, "--quiet"} }, exitOK},
 	} {
 		for _, r := range c.rows {
 			t.Run(c.cmd+"/"+strings.Join(r.args, "_"), func(t *testing.T) {
@@ -182,15 +230,18 @@ func TestNumericFlagRanges(t *testing.T) {
 func TestNumericFlagTableIsComplete(t *testing.T) {
 	numeric := regexp.MustCompile(`(?m)^  -([a-z-]+) (int|uint|float)`)
 	textual := map[string][]string{"predict": {"nodata"}, "info": {"nodata"}, "eval": {"scales", "resolutions"}}
-	for _, cmd := range []string{"predict", "info", "eval", "models", "version"} {
+	for _, cmd := range []string{"predict", "info", "eval", "embed", "models", "version"} {
 		_, stderr, _ := cli(t, cmd, "-h")
 		flags := textual[cmd]
 		for _, m := range numeric.FindAllStringSubmatch(stderr, -1) {
 			flags = append(flags, m[1])
 		}
 		rows := numericRows()
-		if cmd == "eval" {
+		switch cmd {
+		case "eval":
 			rows = evalRows()
+		case "embed":
+			rows = embedRows()
 		}
 		for _, f := range flags {
 			var refused, accepted bool

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/probe"
 	"github.com/omnimask/omnimask/raster"
@@ -38,6 +40,13 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(files) == 0 {
 		return usagef("no embeddings")
+	}
+	set := cmdline.SetFlags(fs)
+	switch {
+	case set["lambda"] && !(*lambda >= 0 && *lambda <= math.MaxFloat64):
+		return usagef("--lambda %g: want a finite number >= 0", *lambda)
+	case set["folds"] && (*folds < 0 || *folds > 1000):
+		return usagef("--folds %d: want 0..1000 (0: leave one scene out)", *folds)
 	}
 	var embs []*probe.Embeddings
 	for _, f := range files {
