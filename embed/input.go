@@ -91,7 +91,7 @@ func openInput(e *Encoder, in Input, o *Options) (*source, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if note != "" && named(names) {
+	if note != "" && preprocess.AnyNamed(names) {
 		return fail(fmt.Errorf("no band named %s among bands %s (the encoder takes %s; choose them with --bands)",
 			m.Bands[0], preprocess.QuoteBands(names), preprocess.QuoteBands(m.Bands)))
 	}
@@ -119,16 +119,6 @@ func openInput(e *Encoder, in Input, o *Options) (*source, error) {
 	}
 	src.s, src.norm = s, norm
 	return src, nil
-}
-
-// named reports whether any band has a name.
-func named(names []string) bool {
-	for _, n := range names {
-		if n != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // describeUnits says in the sidecar which units the values were taken in.

@@ -82,7 +82,7 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	if err != nil {
 		return nil, &InputError{"Bands", fmt.Errorf("%s: %w", s.name, err)}
 	}
-	if note != "" && !req.BandsByPosition && named(s.names) {
+	if note != "" && !req.BandsByPosition && preprocess.AnyNamed(s.names) {
 		// Names that do not match the model's are not taken by position
 		// unless the caller says so.
 		return nil, &InputError{"Bands", fmt.Errorf("%s: no band named %s among %d bands %s; choose them with a band spec, or take them in order (Request.BandsByPosition)",
@@ -212,14 +212,4 @@ func plan(m *models.Manifest, lim limits, s sceneInfo, req Request) (*Plan, erro
 	// A grid of fewer batches than streams runs fewer calls at once.
 	p.Memory = workingMemory(m, lay, lim, p, req, inferenceCalls(lim.streams, p.Patches, max(lim.batch, lim.fixedBatch)))
 	return p, nil
-}
-
-// named reports whether any band has a name.
-func named(names []string) bool {
-	for _, n := range names {
-		if n != "" {
-			return true
-		}
-	}
-	return false
 }

@@ -230,3 +230,14 @@ func exampleSpec(want []string, found []int, n int) string {
 // QuoteBands lists band names as messages show them: "[1:red 2:(unnamed)…]",
 // escaped, at most 12 and a count of the rest.
 func QuoteBands(names []string) string { return quoteList(names) }
+
+// AnyNamed reports whether any band has a name: a scene whose bands have
+// none can only be matched to a model's bands by position.
+func AnyNamed(names []string) bool {
+	for _, n := range names {
+		if n != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -330,3 +330,19 @@ func FuzzParseBands(f *testing.F) {
 		}
 	})
 }
+
+func TestAnyNamed(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  bool
+	}{
+		{nil, false},
+		{[]string{"", "", ""}, false},
+		{[]string{"", "B04", ""}, true},
+		{[]string{"red"}, true},
+	} {
+		if got := AnyNamed(tc.names); got != tc.want {
+			t.Errorf("AnyNamed(%q) = %v, want %v", tc.names, got, tc.want)
+		}
+	}
+}
