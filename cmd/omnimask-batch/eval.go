@@ -17,6 +17,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 
 	"github.com/omnimask/omnimask/eval"
+	"github.com/omnimask/omnimask/internal/cmdline"
 )
 
 func init() {
@@ -182,8 +183,8 @@ func checkSteps(scales, resolutions string) ([]eval.Step, error) {
 	}
 	if resolutions != "" {
 		for _, s := range rs {
-			if !(s.Resolution > 0 && s.Resolution <= maxResolution) {
-				return nil, usagef("--resolutions %g: want a pixel size in metres, 0 < m <= %d (leave the flag out for native resolution)", s.Resolution, maxResolution)
+			if err := cmdline.CheckResolution("--resolutions", s.Resolution, "leave the flag out for native resolution"); err != nil {
+				return nil, usagef("%s", err)
 			}
 		}
 	}
@@ -196,7 +197,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	*runners.Runner = ""
 	own := flag.NewFlagSet("omnimask-batch eval", flag.ContinueOnError)
 	var f flags
-	f.registerEngine(own)
+	f.EngineFlags.Register(own)
 	data := own.String("data", "", "folder the run's scene and mask paths are relative to (overrides the run file's data_root)")
 	scales := own.String("scales", "", "resolution sweep: factors of each scene's native pixel size, e.g. 1,2,3,5 (default 1)")
 	resolutions := own.String("resolutions", "", "resolution sweep: processing resolutions in metres, e.g. 30,60")
@@ -221,7 +222,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return usagef("want one RUNFILE, got %d arguments", len(pos))
 	}
-	f.sensor, f.blend.Window = "auto", 0
+	f.Sensor, f.Blend.Window = "auto", 0
 	engCfg, err := f.config(setFlags(fs))
 	if err != nil {
 		return err

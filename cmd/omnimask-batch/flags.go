@@ -5,7 +5,6 @@ import (
 	"github.com/omnimask/omnimask/internal/cmdline"
 	"io"
 	"log/slog"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,27 +50,8 @@ type Config struct {
 
 // flags are the command line of a batch.
 type flags struct {
-	models    cmdline.List
-	product   string
-	ortLib    string
-	threads   int
-	streams   int
-	batchSize int
-	tta       cmdline.TTA
-	quiet     bool
-	verbose   bool
-
-	sensor     string
-	bands      string
-	nodata     cmdline.NoData
-	resolution float64
-	procRes    float64
-	noResample bool
-	patch      int
-	overlap    int
-	blend      cmdline.Blend
-	scale      cmdline.Floats
-	offset     cmdline.Floats
+	cmdline.EngineFlags
+	cmdline.RequestFlags
 
 	outDir     string
 	confidence string
@@ -80,8 +60,8 @@ type flags struct {
 }
 
 func (f *flags) register(fs *flag.FlagSet) {
-	f.registerEngine(fs)
-	f.registerRequest(fs)
+	f.EngineFlags.Register(fs)
+	f.RequestFlags.Register(fs)
 	// Output flags: --output-dir and --confidence as in predict.
 	fs.StringVar(&f.outDir, "output-dir", "", "folder for the masks (default: beside each scene)")
 	fs.StringVar(&f.confidence, "confidence", "", "also write per-class probabilities: uint8 (0..254 = 0..1, 255 nodata) or float32")
@@ -90,75 +70,23 @@ func (f *flags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.parallel, "parallel", 1, "scenes predicted at once per worker process (the engine already uses all cores for one)")
 }
 
-// registerEngine adds the flags that configure the engine, as predict and
-// eval have them.
-func (f *flags) registerEngine(fs *flag.FlagSet) {
-	fs.Var(&f.models, "model", "built-in model name or .onnx path; repeat for an ensemble (default: the built-in default)")
-	fs.StringVar(&f.product, "product", "", "composite product instead of --model: water (cloud model + water model, one mask: land, water, clouds, shadow) or a product .json")
-	fs.StringVar(&f.ortLib, "ort-lib", "", "path to libonnxruntime.so (default: $ONNXRUNTIME_LIB, beside the binary, third_party/onnxruntime, system folders)")
-	fs.IntVar(&f.threads, "threads", 0, "threads for inference, in all, 1 to 4 per core (default: all cores)")
-	fs.IntVar(&f.streams, "streams", 0, "inference calls running at once, sharing the threads, 1 to the threads (default 2)")
-	fs.IntVar(&f.batchSize, "batch-size", 0, "patches per inference call, 1..256 (default 1)")
-	fs.Var(&f.tta, "tta", cmdline.TTAUsage)
-	fs.BoolVar(&f.quiet, "quiet", false, "print errors only")
-	fs.BoolVar(&f.verbose, "v", false, "verbose logs")
-}
-
-// registerRequest adds the flags that configure a prediction, as predict
-// has them.
-func (f *flags) registerRequest(fs *flag.FlagSet) {
-	fs.StringVar(&f.sensor, "sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
-	fs.StringVar(&f.bands, "bands", "", "source bands for the model's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
-	fs.Var(&f.nodata, "nodata", "nodata value of the input (default: from the file)")
-	fs.Float64Var(&f.resolution, "resolution", 0, "native pixel size in metres (0 < m <= 100000), for scenes without georeference")
-	fs.Float64Var(&f.procRes, "processing-resolution", 0, "resolution in metres to run the model at, 0 < m <= 100000 (default: nearest inside the model's range)")
-	fs.BoolVar(&f.noResample, "no-resample", false, "run at native resolution whatever the model's range")
-	fs.IntVar(&f.patch, "patch-size", 0, "patch size in pixels at processing resolution, 32..4096 and a multiple of the model's size multiple (default: the model's)")
-	fs.IntVar(&f.overlap, "overlap", 0, "patch overlap in pixels, below half the patch; 0 or -1 for none (default: the model's)")
-	fs.Var(&f.blend, "blend", "blend window for overlapping patches: ramp | hann | boxcar")
-	fs.Var(&f.scale, "scale", "for models that want reflectance: reflectance = value x scale + offset; one value or one per model input (default: from the product metadata)")
-	fs.Var(&f.offset, "offset", "see --scale (default 0 with --scale)")
-}
-
 // config checks the flags given explicitly (set) as predict checks them
 // (ranges, sensor preset; those that need the model are checked by
 // checkTiling) and returns the workers' configuration.
 func (f *flags) config(set map[string]bool) (Config, error) {
-	c := Config{Models: f.models, Product: f.product, ORTLib: f.ortLib, Threads: f.threads, Streams: f.streams, BatchSize: f.batchSize,
-		TTA: f.tta.Mode.String(), Quiet: f.quiet, Verbose: f.verbose, Sensor: f.sensor, Bands: f.bands, NoDataSet: f.nodata.V.Set, NoData: f.nodata.V.Value,
-		Resolution: f.resolution, ProcRes: f.procRes, NoResample: f.noResample, Patch: f.patch, Overlap: f.overlap,
-		Blend: f.blend.Window.String(), Scale: f.scale.V, Offset: f.offset.V, Force: f.force, Parallel: f.parallel}
-	if set["overlap"] && f.overlap == 0 {
-		c.Overlap = -1 // --overlap 0 means none; the engine's 0 is the model's
+	c := Config{Models: f.Models, Product: f.Product, ORTLib: f.ORTLib, Threads: f.Threads, Streams: f.Streams, BatchSize: f.BatchSize,
+		TTA: f.TTA.Mode.String(), Quiet: f.Quiet, Verbose: f.Verbose, Sensor: f.Sensor, Bands: f.Bands, NoDataSet: f.NoData.V.Set, NoData: f.NoData.V.Value,
+		Resolution: f.Resolution, ProcRes: f.ProcRes, NoResample: f.NoResample, Patch: f.Patch, Overlap: f.EngineOverlap(set),
+		Blend: f.Blend.Window.String(), Scale: f.Scale.V, Offset: f.Offset.V, Force: f.force, Parallel: f.parallel}
+	if err := f.EngineFlags.Check(set); err != nil {
+		return c, usagef("%s", err)
 	}
-	if f.product != "" && len(f.models) > 0 {
-		return c, usagef("--product chooses its own models: give --model or --product, not both")
+	if err := f.RequestFlags.Check(set); err != nil {
+		return c, usagef("%s", err)
 	}
-	cores := runtime.NumCPU()
-	threads := cores
-	if set["threads"] {
-		if f.threads < 1 || f.threads > engine.MaxThreadsPerCore*cores {
-			return c, usagef("--threads %d: want 1..%d (%d per core; leave the flag out for all %d cores)", f.threads, engine.MaxThreadsPerCore*cores, engine.MaxThreadsPerCore, cores)
-		}
-		threads = f.threads
-	}
-	if set["streams"] && (f.streams < 1 || f.streams > threads) {
-		return c, usagef("--streams %d: want 1..%d (at most the %d threads; leave the flag out for %d)", f.streams, threads, threads, min(2, threads))
-	}
-	if set["batch-size"] && (f.batchSize < 1 || f.batchSize > engine.MaxBatchSize) {
-		return c, usagef("--batch-size %d: want 1..%d (leave the flag out for 1)", f.batchSize, engine.MaxBatchSize)
-	}
-	for _, r := range []struct {
-		name string
-		v    float64
-	}{{"resolution", f.resolution}, {"processing-resolution", f.procRes}} {
-		if set[r.name] && !(r.v > 0 && r.v <= maxResolution) { // NaN fails too
-			return c, usagef("--%s %g: want a pixel size in metres, 0 < m <= %d (leave the flag out for the georeference's)", r.name, r.v, maxResolution)
-		}
-	}
-	if f.sensor != "" && !strings.EqualFold(f.sensor, "auto") {
-		if _, err := sensor.Lookup(f.sensor); err != nil {
-			return c, usagef("--sensor %s: %v", f.sensor, strings.TrimPrefix(err.Error(), "sensor: "))
+	if f.Sensor != "" && !strings.EqualFold(f.Sensor, "auto") {
+		if _, err := sensor.Lookup(f.Sensor); err != nil {
+			return c, usagef("--sensor %s: %v", f.Sensor, strings.TrimPrefix(err.Error(), "sensor: "))
 		}
 	}
 	switch strings.ToLower(f.confidence) {
@@ -175,11 +103,6 @@ func (f *flags) config(set map[string]bool) (Config, error) {
 	}
 	return c, nil
 }
-
-// The ranges predict gives its flags.
-const (
-	maxResolution = 100_000 // metres
-)
 
 // checkTiling checks --patch-size and --overlap against the engine's
 // models, as predict does: a patch the network takes, an overlap below

@@ -18,7 +18,7 @@ import (
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", "RUNFILE [flags]", stderr)
 	var ef engineFlags
-	ef.register(fs)
+	ef.Register(fs)
 	data := fs.String("data", "", "folder the run's scene and mask paths are relative to (overrides the run file's data_root)")
 	scales := fs.String("scales", "", "resolution sweep: factors of each scene's native pixel size, e.g. 1,2,3,5 (default 1)")
 	resolutions := fs.String("resolutions", "", "resolution sweep: processing resolutions in metres, e.g. 30,60")
@@ -63,7 +63,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer e.Close()
 	opts := eval.Options{Steps: steps, DataRoot: *data}
-	if !ef.quiet {
+	if !ef.Quiet {
 		opts.Progress = stderr
 	}
 	if *previews {
@@ -79,7 +79,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := rep.WriteMarkdown(stdout, false); err != nil {
 		return err
 	}
-	if !ef.quiet {
+	if !ef.Quiet {
 		fmt.Fprintf(stderr, "reports in %s\n", dir)
 	}
 	if n := rep.Failed(); n > 0 {

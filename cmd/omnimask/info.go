@@ -14,8 +14,8 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("info", "SCENE... [flags]", stderr)
 	var ef engineFlags
 	var rf requestFlags
-	ef.register(fs)
-	rf.register(fs)
+	ef.Register(fs)
+	rf.Register(fs)
 	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene")
 	scenes, err := parse(fs, args)
 	if err != nil {
@@ -32,7 +32,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := rf.check(set); err != nil {
 		return err
 	}
-	if err := checkSensor(rf.sensor); err != nil {
+	if err := checkSensor(rf.Sensor); err != nil {
 		return err
 	}
 	e, err := engine.New(ef.options(stderr))

@@ -20,8 +20,8 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("predict", "SCENE... [flags]", stderr)
 	var ef engineFlags
 	var rf requestFlags
-	ef.register(fs)
-	rf.register(fs)
+	ef.Register(fs)
+	rf.Register(fs)
 	outDir := fs.String("output-dir", "", "folder for the masks (default: beside each scene)")
 	output := fs.String("o", "", "mask file (one scene only; default SCENE_omnimask.tif)")
 	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene, stacked in order")
@@ -42,7 +42,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := rf.check(set); err != nil {
 		return err
 	}
-	if err := checkSensor(rf.sensor); err != nil {
+	if err := checkSensor(rf.Sensor); err != nil {
 		return err
 	}
 	req := rf.request(set)
@@ -105,7 +105,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		r := req
 		r.Output = outputs[i]
-		bar := newProgress(stderr, oneLine(filepath.Base(g[0])), ef.quiet)
+		bar := newProgress(stderr, oneLine(filepath.Base(g[0])), ef.Quiet)
 		r.Progress = bar.update
 		res, err := e.PredictFile(ctx, g, r)
 		bar.done()
@@ -119,7 +119,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		log.Info("predicted", "scene", g[0], "output", res.Output, "size", fmt.Sprintf("%dx%d", res.Plan.Size.X, res.Plan.Size.Y),
 			"patches", res.Plan.Patches, "skipped", res.Skipped, "elapsed", res.Elapsed.Round(time.Millisecond), "inference", res.InferTime.Round(time.Millisecond))
-		if !ef.quiet {
+		if !ef.Quiet {
 			summarise(stdout, e, res)
 		}
 		if *preview != "" {

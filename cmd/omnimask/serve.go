@@ -40,7 +40,7 @@ type serveConfig struct {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "[flags]", stderr)
 	var ef engineFlags
-	ef.register(fs)
+	ef.Register(fs)
 	var cfg serveConfig
 	var budgetMiB int64
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (127.0.0.1: this machine only; port 0 picks one)")
@@ -274,7 +274,7 @@ func (s *server) request(q map[string][]string) (engine.Request, error) {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var rf requestFlags
-	rf.register(fs)
+	rf.Register(fs)
 	// --tta is an engine flag of predict (and of serve itself: the
 	// default); a request may choose its own.
 	var tf cmdline.TTA
@@ -302,7 +302,7 @@ func (s *server) request(q map[string][]string) (engine.Request, error) {
 	if err := rf.check(set); err != nil {
 		return engine.Request{}, err
 	}
-	if err := checkSensor(rf.sensor); err != nil {
+	if err := checkSensor(rf.Sensor); err != nil {
 		return engine.Request{}, err
 	}
 	if err := rf.checkTiling(set, s.e); err != nil {
