@@ -2,11 +2,9 @@ package embed
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -192,10 +190,8 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Chip: o.Chip, Stride: o.Stride, MaxNoData: o.MaxNoData, Scene: scene}
 	src.describeUnits(&sc, e, o)
 	sc.setDType(o.DType)
-	js, _ := json.MarshalIndent(sc, "", "  ")
-	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
-		os.Remove(out)
-		return nil, fmt.Errorf("%s.json: %w", out, err)
+	if err := sc.write(out); err != nil {
+		return nil, err
 	}
 	res.Total = time.Since(t0)
 	return res, nil

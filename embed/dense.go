@@ -2,11 +2,9 @@ package embed
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"time"
 
 	"github.com/omnimask/omnimask/raster"
@@ -85,6 +83,7 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 		band[i] = make([]float32, D*cols)
 	}
 	fw, fh := tx/st, ty/st
+	fm := make([]float32, D*fw*fh) // one tile's feature map, reused
 	for k, y0 := range ys {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -95,16 +94,14 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 		}
 		norm.validity(strip)
 		for i := range band {
-			for j := range band[i] {
-				band[i][j] = float32(math.NaN())
-			}
+			fillNaN(band[i])
 		}
 		for ti, x0 := range xs {
 			if !norm.chip(in, strip, x0, y0, tx, ty, 1) {
 				continue // all nodata
 			}
 			t := time.Now()
-			fm, _, err := e.Run(in, [4]int64{1, int64(C), int64(ty), int64(tx)})
+			_, err := e.runInto(in, [4]int64{1, int64(C), int64(ty), int64(tx)}, fm)
 			res.Infer += time.Since(t)
 			if err != nil {
 				return nil, err
@@ -149,10 +146,8 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Tile: o.Tile, Overlap: o.Overlap, Chip: st, Stride: st, MaxNoData: o.MaxNoData, Scene: scene}
 	src.describeUnits(&sc, e, Options{Scale: o.Scale, Offset: o.Offset, units: o.units})
 	sc.setDType(dtype)
-	js, _ := json.MarshalIndent(sc, "", "  ")
-	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
-		os.Remove(out)
-		return nil, fmt.Errorf("%s.json: %w", out, err)
+	if err := sc.write(out); err != nil {
+		return nil, err
 	}
 	res.Total = time.Since(t0)
 	return res, nil

@@ -104,14 +104,10 @@ func (e *Encoder) runInto(in []float32, shape [4]int64, buf []float32) ([4]int64
 // Pool averages a feature map (N x D x h x w) over h and w: one D-vector per
 // input, in float64 then rounded.
 func Pool(fm []float32, shape [4]int64) []float32 {
-	n, d, hw := int(shape[0]), int(shape[1]), int(shape[2]*shape[3])
+	n, d := int(shape[0]), int(shape[1])
 	out := make([]float32, n*d)
-	for i := range n * d {
-		var s float64
-		for _, v := range fm[i*hw : (i+1)*hw] {
-			s += float64(v)
-		}
-		out[i] = float32(s / float64(hw))
+	for k := range n {
+		poolInto(out[k*d:(k+1)*d], fm, shape, k)
 	}
 	return out
 }

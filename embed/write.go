@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"math"
@@ -133,4 +134,15 @@ func (w *vectorWriter) abort() {
 	w.ds.Close()
 	w.ds = nil
 	os.Remove(w.tmp)
+}
+
+// write writes the sidecar OUT.json of the embeddings file out; when it
+// cannot, it removes out too, so no embeddings are left without theirs.
+func (sc *Sidecar) write(out string) error {
+	js, _ := json.MarshalIndent(sc, "", "  ")
+	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
+		os.Remove(out)
+		return fmt.Errorf("%s.json: %w", out, err)
+	}
+	return nil
 }

@@ -170,25 +170,13 @@ func (f *writeReportFn) ProcessElement(_ context.Context, all evalParts) error {
 	return rep.Write(f.Cfg.Out)
 }
 
-// checkSteps checks --scales and --resolutions as omnimask eval does, each
-// on its own so that the message names the flag.
+// checkSteps checks --scales and --resolutions (cmdline.CheckSteps).
 func checkSteps(scales, resolutions string) ([]eval.Step, error) {
-	trim := func(err error) string { return strings.TrimPrefix(err.Error(), "eval: ") }
-	if _, err := eval.ParseSteps(scales, ""); err != nil {
-		return nil, usagef("--scales %s: %s", scales, trim(err))
-	}
-	rs, err := eval.ParseSteps("", resolutions)
+	steps, err := cmdline.CheckSteps(scales, resolutions)
 	if err != nil {
-		return nil, usagef("--resolutions %s: %s", resolutions, trim(err))
+		return nil, usagef("%s", err)
 	}
-	if resolutions != "" {
-		for _, s := range rs {
-			if err := cmdline.CheckResolution("--resolutions", s.Resolution, "leave the flag out for native resolution"); err != nil {
-				return nil, usagef("%s", err)
-			}
-		}
-	}
-	return eval.ParseSteps(scales, resolutions)
+	return steps, nil
 }
 
 // runEval is `omnimask-batch eval RUNFILE [flags]`: the flags of `omnimask

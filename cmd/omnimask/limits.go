@@ -32,15 +32,6 @@ func (f *requestFlags) check(set map[string]bool) error {
 	return nil
 }
 
-// checkResolution checks a pixel size in metres; hint says what leaving
-// the flag out means.
-func checkResolution(flag string, v float64, hint string) error {
-	if err := cmdline.CheckResolution(flag, v, hint); err != nil {
-		return usagef("%s", err)
-	}
-	return nil
-}
-
 // checkTiling checks --patch-size and --overlap against the engine's
 // models: a patch the network takes, an overlap below half the patch.
 func (f *requestFlags) checkTiling(set map[string]bool, e *engine.Engine) error {
@@ -50,22 +41,11 @@ func (f *requestFlags) checkTiling(set map[string]bool, e *engine.Engine) error 
 	return nil
 }
 
-// checkSteps checks eval's --scales and --resolutions, each on its own so
-// that the message names the flag.
+// checkSteps checks --scales and --resolutions (cmdline.CheckSteps).
 func checkSteps(scales, resolutions string) ([]eval.Step, error) {
-	if _, err := eval.ParseSteps(scales, ""); err != nil {
-		return nil, usagef("--scales %s: %v", scales, evalErr{err})
-	}
-	rs, err := eval.ParseSteps("", resolutions)
+	steps, err := cmdline.CheckSteps(scales, resolutions)
 	if err != nil {
-		return nil, usagef("--resolutions %s: %v", resolutions, evalErr{err})
+		return nil, usagef("%s", err)
 	}
-	if resolutions != "" {
-		for _, s := range rs {
-			if err := checkResolution("--resolutions", s.Resolution, "leave the flag out for native resolution"); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return eval.ParseSteps(scales, resolutions)
+	return steps, nil
 }

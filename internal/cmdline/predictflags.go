@@ -4,8 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"strings"
 
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/eval"
 )
 
 // MaxResolution bounds --resolution, --processing-resolution and eval's
@@ -125,4 +127,25 @@ func CheckResolution(flag string, v float64, hint string) error {
 		return fmt.Errorf("%s %g: want a pixel size in metres, 0 < m <= %d (%s)", flag, v, MaxResolution, hint)
 	}
 	return nil
+}
+
+// CheckSteps checks eval's --scales and --resolutions, each on its own so
+// that the message names the flag, and returns the steps they give.
+func CheckSteps(scales, resolutions string) ([]eval.Step, error) {
+	trim := func(err error) string { return strings.TrimPrefix(err.Error(), "eval: ") }
+	if _, err := eval.ParseSteps(scales, ""); err != nil {
+		return nil, fmt.Errorf("--scales %s: %s", scales, trim(err))
+	}
+	rs, err := eval.ParseSteps("", resolutions)
+	if err != nil {
+		return nil, fmt.Errorf("--resolutions %s: %s", resolutions, trim(err))
+	}
+	if resolutions != "" {
+		for _, s := range rs {
+			if err := CheckResolution("--resolutions", s.Resolution, "leave the flag out for native resolution"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return eval.ParseSteps(scales, resolutions)
 }
