@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/omnimask/omnimask/internal/regfile"
@@ -25,6 +26,12 @@ type variant struct {
 	// have decided (-1: any), and the class id the rule gives.
 	rules  [][]int
 	ruleID []uint8
+}
+
+// limits are the engine's limits l planning with v's models and inputs.
+func (v *variant) limits(l limits) limits {
+	l.layout, l.nets = v.layout, len(v.models)
+	return l
 }
 
 // ensembleVariant is the variant of a plain engine: every model writes the
@@ -70,21 +77,12 @@ func compositeRefs(c *models.Composite) []string {
 	var refs []string
 	for _, m := range c.Members {
 		for _, r := range m.Models {
-			if !contains(refs, r) {
+			if !slices.Contains(refs, r) {
 				refs = append(refs, r)
 			}
 		}
 	}
 	return refs
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // compositeVariants returns the variants of a composite over its loaded

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/omnimask/omnimask/models"
@@ -63,14 +64,14 @@ func newLayout(ms []*models.Manifest) (*layout, error) {
 				}
 				rc.b = src(in.Args[1])
 			}
-			ri := indexOf(l.raw, rc)
+			ri := slices.Index(l.raw, rc)
 			if ri < 0 {
 				l.raw = append(l.raw, rc)
 				ri = len(l.raw) - 1
 			}
 			kind, mean, std := m.InputNormalization(i)
 			nc := normChan{raw: ri, kind: kind, mean: mean, std: std, fill: m.NoDataFill, reflect: m.WantsReflectance() && !in.Derived()}
-			ci := indexOf(l.chans, nc)
+			ci := slices.Index(l.chans, nc)
 			if ci < 0 {
 				l.chans = append(l.chans, nc)
 				ci = len(l.chans) - 1
@@ -80,15 +81,6 @@ func newLayout(ms []*models.Manifest) (*layout, error) {
 		l.takes = append(l.takes, take)
 	}
 	return l, nil
-}
-
-func indexOf[T comparable](s []T, v T) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }
 
 // derived reports whether some raw channel is computed, not read: the

@@ -77,9 +77,7 @@ func (e *Engine) openVariant(v *variant, paths []string, req Request) (*gdalio.S
 	}
 	info := fileInfo(s)
 	req.Bands = pr.Spec
-	lim := e.limits
-	lim.layout, lim.nets = v.layout, len(v.models)
-	p, err := plan(e.manifest, lim, info, req)
+	p, err := plan(e.manifest, v.limits(e.limits), info, req)
 	if err != nil {
 		s.Close()
 		p = &Plan{Size: info.size, Geo: info.geo, SceneBands: info.names}
@@ -263,9 +261,7 @@ func (e *Engine) planScene(sc *Scene, req Request) (*Plan, error) {
 	info.res[0], info.res[1], info.resOK = gdalio.ResolutionM(info.geo, info.size)
 	var p *Plan
 	for _, v := range e.variants {
-		lim := e.limits
-		lim.layout, lim.nets = v.layout, len(v.models)
-		if p, err = plan(e.manifest, lim, info, req); err == nil {
+		if p, err = plan(e.manifest, v.limits(e.limits), info, req); err == nil {
 			e.useVariant(p, v)
 			break
 		}
