@@ -140,7 +140,7 @@ func (f *predictFn) predict(ctx context.Context, it batch.Item) (batch.Record, e
 	rec.Status = batch.StatusOK
 	rec.Width, rec.Height = res.Plan.Size.X, res.Plan.Size.Y
 	rec.NativeResX, rec.NativeResY, rec.ProcRes = res.Plan.NativeRes[0], res.Plan.NativeRes[1], res.Plan.ProcRes
-	for _, c := range f.w.eng.Manifest().Classes {
+	for _, c := range f.w.eng.Classes() {
 		rec.Classes = append(rec.Classes, c.Name)
 		rec.Counts = append(rec.Counts, res.ClassCounts[c.ID])
 	}

@@ -510,7 +510,7 @@ func (s *server) writeJSON(w http.ResponseWriter, res *engine.Result, name, outp
 		ElapsedMS int64    `json:"elapsed_ms"`
 	}{Scene: name, Size: [2]int{p.Size.X, p.Size.Y}, NoData: res.ClassCounts[255], Output: output,
 		Warnings: res.Warnings, ElapsedMS: res.Elapsed.Milliseconds()}
-	for _, c := range s.e.Manifest().Classes {
+	for _, c := range s.e.Classes() {
 		n := res.ClassCounts[c.ID]
 		f := 0.0
 		if valid > 0 {
