@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -22,9 +23,9 @@ type variant struct {
 	off, k []int // per model: its first score channel and its class count
 	share  []int // per model: models averaged into its channels (an ensemble)
 	K      int   // score channels
-	// Composite products only: per rule, the class index each model must
-	// have decided (-1: any), and the class id the rule gives.
-	rules  [][]int
+	// Composite products only: per rule, its conditions (all must hold;
+	// the last rule has none) and the class id it gives.
+	rules  [][]cond
 	ruleID []uint8
 }
 
@@ -121,17 +122,30 @@ func compositeVariants(c *models.Composite, byRef map[string]*model) ([]*variant
 	return out, walk(0, nil)
 }
 
+// newCompositeVariant builds the variant running mods, one per role of c
+// in order. A model that plays several roles (e.g. ndwi-water as the water
+// model and as the NDWI check) runs once; the rules read its decision for
+// each of its roles.
 func newCompositeVariant(c *models.Composite, mods []*model) (*variant, error) {
+	var uniq []*model
+	at := make([]int, len(mods)) // role -> index in uniq
+	for i, m := range mods {
+		at[i] = slices.Index(uniq, m)
+		if at[i] < 0 {
+			at[i] = len(uniq)
+			uniq = append(uniq, m)
+		}
+	}
 	var ms []*models.Manifest
-	for _, m := range mods {
+	for _, m := range uniq {
 		ms = append(ms, m.manifest)
 	}
 	lay, err := newLayout(ms)
 	if err != nil {
 		return nil, err
 	}
-	v := &variant{models: mods, layout: lay}
-	for _, m := range mods {
+	v := &variant{models: uniq, layout: lay}
+	for _, m := range uniq {
 		v.off, v.k, v.share = append(v.off, v.K), append(v.k, len(m.manifest.Classes)), append(v.share, 1)
 		v.K += len(m.manifest.Classes)
 	}
@@ -141,20 +155,45 @@ func newCompositeVariant(c *models.Composite, mods []*model) (*variant, error) {
 		ids[k.Name] = uint8(k.ID)
 	}
 	for _, r := range c.Rules {
-		need := make([]int, len(mods))
+		var conds []cond
 		for i, mem := range c.Members {
-			need[i] = -1
-			if want, ok := r.When[mem.Role]; ok {
-				for j, k := range mods[i].manifest.Classes {
-					if k.Name == want {
-						need[i] = j
-					}
+			want, ok := r.When[mem.Role]
+			if !ok {
+				continue
+			}
+			cd := cond{model: at[i], class: -1, minProb: r.MinProb[mem.Role]}
+			for j, k := range mods[i].manifest.Classes {
+				if k.Name == want {
+					cd.class = j
 				}
 			}
+			if cd.class < 0 { // CheckMember ran on every alternative
+				return nil, fmt.Errorf("engine: internal error: product %s: model %s has no class %q", c.Name, mods[i].name, want)
+			}
+			conds = append(conds, cd)
 		}
-		v.rules, v.ruleID = append(v.rules, need), append(v.ruleID, ids[r.Class])
+		v.rules, v.ruleID = append(v.rules, conds), append(v.ruleID, ids[r.Class])
 	}
 	return v, nil
+}
+
+// cond is one condition of a composite rule: model decided class, with at
+// least probability minProb (0: any).
+type cond struct {
+	model, class int
+	minProb      float64
+}
+
+// prob returns model i's probability of its class j at pixel x: the softmax
+// of its scores there, 1 / sum over classes c of exp(score c - score j),
+// as the confidence output reports it.
+func (v *variant) prob(logits [][]float32, i, j, x int) float64 {
+	lj := float64(logits[v.off[i]+j][x])
+	var s float64
+	for c := v.off[i]; c < v.off[i]+v.k[i]; c++ {
+		s += math.Exp(float64(logits[c][x]) - lj)
+	}
+	return 1 / s
 }
 
 // compose sets out to the composite class id of each pixel of a native row
@@ -179,18 +218,20 @@ func (v *variant) compose(out []uint8, logits [][]float32, valid []bool, cls [][
 			uncovered++
 			continue
 		}
-		for r, need := range v.rules { // the last rule has no condition
-			match := true
-			for i, n := range need {
-				if n >= 0 && int(cls[i][x]) != n {
-					match = false
-					break
+	rules:
+		for r, conds := range v.rules { // the last rule has no condition
+			for _, c := range conds {
+				if int(cls[c.model][x]) != c.class {
+					continue rules
 				}
 			}
-			if match {
-				out[x] = v.ruleID[r]
-				break
+			for _, c := range conds {
+				if c.minProb > 0 && v.prob(logits, c.model, c.class, x) < c.minProb {
+					continue rules
+				}
 			}
+			out[x] = v.ruleID[r]
+			break
 		}
 	}
 	return uncovered

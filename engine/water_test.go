@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
 )
@@ -161,7 +162,7 @@ func TestRequestProduct(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(res.Plan.Models, ",") != "omnicloud,water-cnn" {
+	if strings.Join(res.Plan.Models, ",") != "omnicloud,water-cnn,ndwi-water" {
 		t.Errorf("six-band scene: models %v", res.Plan.Models)
 	}
 	p, err := e.Inspect(context.Background(), nil, Request{Product: "nope"})
@@ -173,5 +174,43 @@ func TestRequestProduct(t *testing.T) {
 	}
 	if _, err := e.Predict(context.Background(), scene, Request{Product: "water"}); !errors.Is(err, ErrClosed) {
 		t.Errorf("after Close: %v", err)
+	}
+}
+
+// TestWaterShadowVeto: the built-in water product's shadow veto
+// (models/WATER.md, WATER_PROTOCOL.md run 3) asks ndwi-water's p(water) for
+// at least the probability it gives at NDWI 0.20: the threshold the
+// protocol fixed, read back through the real model and pipeline.
+func TestWaterShadowVeto(t *testing.T) {
+	comp, err := models.BuiltinComposite("water")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var minProb float64
+	for _, r := range comp.Rules {
+		if p, ok := r.MinProb["ndwi"]; ok {
+			minProb = p
+		}
+	}
+	e := newEngine(t, Options{Models: []string{"ndwi-water"}, Threads: 1})
+	ndwi := []float64{0.15, 0.195, 0.1999, 0.2001, 0.205, 0.25}
+	const W, H = 48, 40 // each NDWI in a band of 8 columns
+	sc := raster.NewFloat32(2, image.Rect(0, 0, W, H))
+	for x := range W {
+		for y := range H {
+			n := ndwi[x/8]
+			sc.Set(0, x, y, float32(1000*(1+n))) // green
+			sc.Set(1, x, y, float32(1000*(1-n))) // nir
+		}
+	}
+	res, err := e.Predict(context.Background(), &Scene{Bands: sc, Names: []string{"green", "nir"}}, Request{NoResample: true, Confidence: ConfidenceFloat32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range ndwi {
+		p := float64(res.Probabilities.At(1, 8*i+4, H/2))
+		if (n >= 0.20) != (p >= minProb) {
+			t.Errorf("NDWI %.4f: p(water) %.5f, veto min_prob %.4f: the veto does not sit at NDWI 0.20", n, p, minProb)
+		}
 	}
 }

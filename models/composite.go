@@ -38,10 +38,13 @@ type Member struct {
 }
 
 // Rule gives Class to a pixel where every role named in When decided the
-// class named there. Rules are tried in order; the last has no condition.
+// class named there and, for each role in MinProb, that role's model gave
+// its decided class at least that probability (softmax of its blended
+// scores). Rules are tried in order; the last has no condition.
 type Rule struct {
-	When  map[string]string `json:"when,omitempty"`
-	Class string            `json:"class"`
+	When    map[string]string  `json:"when,omitempty"`
+	MinProb map[string]float64 `json:"min_prob,omitempty"`
+	Class   string             `json:"class"`
 }
 
 // ParseComposite decodes and validates a composite description.
@@ -106,6 +109,14 @@ func (c *Composite) Validate() error {
 		for role, v := range r.When {
 			if !roles[role] || v == "" {
 				return bad("rule %d names role %q (roles: %s)", i+1, role, strings.Join(c.roles(), ", "))
+			}
+		}
+		for role, p := range r.MinProb {
+			if _, ok := r.When[role]; !ok {
+				return bad("rule %d: min_prob of role %q, which its when does not name (the probability is of the class named there)", i+1, role)
+			}
+			if !(p > 0 && p < 1) { // NaN fails too
+				return bad("rule %d: min_prob of role %q is %v (want 0 < p < 1)", i+1, role, p)
 			}
 		}
 	}
