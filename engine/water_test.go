@@ -108,8 +108,13 @@ func TestWaterSceneIoU(t *testing.T) {
 		model, bands string
 		right        float64
 	}{{"ndwi-water", "", 0.7033}, {"mndwi-water", "green=B03,swir1=B11", 0.7519},
-		{"water-cnn", "blue=B02,green=B03,red=B04,nir=B08,swir1=B11,swir2=B12", 0.7792}} {
-		e := newEngine(t, Options{Models: []string{c.model}, Threads: 1})
+		{"water-cnn", "blue=B02,green=B03,red=B04,nir=B08,swir1=B11,swir2=B12", 0.7792},
+		{"product water", "", 0.7643}} { // omnicloud + water-cnn + the NDWI shadow veto
+		opts := Options{Models: []string{c.model}, Threads: 1}
+		if name, ok := strings.CutPrefix(c.model, "product "); ok {
+			opts = Options{Product: name, Threads: 1}
+		}
+		e := newEngine(t, opts)
 		res, err := e.PredictFile(context.Background(), []string{img}, Request{Bands: c.bands})
 		if err != nil {
 			t.Fatal(err)
