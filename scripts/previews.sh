@@ -17,7 +17,7 @@ for f in "$out"/*.tif; do
   ./bin/omnimask predict "$f" --output-dir "$out" --preview "docs/preview_$name.png" --quiet
 done
 # The cloud-aware water product on the Sentinel-2-like scene (no SWIR band:
-# NDWI); synthetic ground has no lakes, so expect little water.
+# NDWI): its lakes are water, its cloud shadows over land shadow.
 ./bin/omnimask predict "$out/s2like_10m_uint16.tif" --product water -o "$out/s2like_10m_uint16_water.tif" \
   --preview docs/preview_water_s2like_10m.png --quiet
 ls -la docs/preview_*.png
