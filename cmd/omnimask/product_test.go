@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/airbusgeo/godal"
+)
+
+// TestPredictProduct: predict --product, built in and from a file with a
+// min_prob rule: one mask, each model's probabilities once (ndwi-water is
+// both the water model and the NDWI check of a three-band scene), and a
+// bad min_prob refused with its name.
+func TestPredictProduct(t *testing.T) {
+	d := cliInputs(t)
+	out := t.TempDir()
+	stdout, stderr, err := cli(t, "predict", d.scene, "--product", "water", "--output-dir", out, "--threads", "1", "--confidence", "float32")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	for _, w := range []string{"land", "water", "thick_cloud", "cloud_shadow"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, stdout)
+		}
+	}
+	mask := maskIn(out, d.scene)
+	wantRaster(t, mask, 1, godal.Byte)
+	wantRaster(t, strings.TrimSuffix(mask, ".tif")+"_confidence.tif", 6, godal.Float32) // omnicloud 4 + ndwi-water 2
+
+	pointwise, err := filepath.Abs(testModel("pointwise.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	product := func(minProb string) string {
+		js := `{"name": "veto", "models": [{"role": "cloud", "models": [` + `"` + pointwise + `"` + `]}, {"role": "water", "models": ["ndwi-water"]}],
+ "classes": [{"id": 0, "name": "land", "color": [1, 2, 3]}, {"id": 1, "name": "water", "color": [0, 0, 255]}, {"id": 4, "name": "cloud_shadow", "color": [90, 60, 30]}],
+ "rules": [{"when": {"cloud": "cloud_shadow", "water": "water"}, "min_prob": {"water": ` + minProb + `}, "class": "water"},
+  {"when": {"cloud": "cloud_shadow"}, "class": "cloud_shadow"}, {"when": {"water": "water"}, "class": "water"}, {"class": "land"}]}`
+		p := filepath.Join(t.TempDir(), "veto.json")
+		if err := os.WriteFile(p, []byte(js), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	out2 := t.TempDir()
+	if _, stderr, err := cli(t, "predict", d.scene, "--product", product("0.9"), "--output-dir", out2, "--threads", "1"); err != nil {
+		t.Fatalf("min_prob 0.9: %v: %s", err, stderr)
+	}
+	wantRaster(t, maskIn(out2, d.scene), 1, godal.Byte)
+	_, stderr, err = cli(t, "predict", d.scene, "--product", product("2"), "--output-dir", t.TempDir(), "--threads", "1")
+	if exitCode(err) != exitFailed || !strings.Contains(stderr, "min_prob") {
+		t.Errorf("min_prob 2: exit %d, stderr %q", exitCode(err), stderr)
+	}
+}
