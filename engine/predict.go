@@ -107,7 +107,8 @@ func (e *Engine) productOptions(req Request) product.Options {
 
 // outputClasses returns the classes of the mask (the product's, or the
 // models'), and the names of the probability channels (a product's: each
-// model's classes in turn).
+// model's classes in turn, a class name two of its models share followed
+// by the model's name, e.g. "water (water-cnn)").
 func (e *Engine) outputClasses(p *Plan) (classes []models.Class, probs []string) {
 	if e.composite == nil {
 		for _, c := range e.manifest.Classes {
@@ -115,9 +116,19 @@ func (e *Engine) outputClasses(p *Plan) (classes []models.Class, probs []string)
 		}
 		return e.manifest.Classes, probs
 	}
+	seen := map[string]int{}
 	for _, m := range p.variant.models {
 		for _, c := range m.manifest.Classes {
-			probs = append(probs, c.Name)
+			seen[c.Name]++
+		}
+	}
+	for _, m := range p.variant.models {
+		for _, c := range m.manifest.Classes {
+			name := c.Name
+			if seen[name] > 1 {
+				name += " (" + m.manifest.Name + ")"
+			}
+			probs = append(probs, name)
 		}
 	}
 	return e.composite.Classes, probs

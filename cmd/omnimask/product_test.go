@@ -29,6 +29,28 @@ func TestPredictProduct(t *testing.T) {
 	wantRaster(t, mask, 1, godal.Byte)
 	wantRaster(t, strings.TrimSuffix(mask, ".tif")+"_confidence.tif", 6, godal.Float32) // omnicloud 4 + ndwi-water 2
 
+	// A six-band scene runs water-cnn and ndwi-water, which share class
+	// names: their probability bands say whose they are.
+	six := tif{w: 96, h: 80, bands: 6, names: []string{"blue", "green", "red", "nir", "swir1", "swir2"}}.write(t, filepath.Join(t.TempDir(), "six.tif"))
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "six_mask_confidence.tif")
+	if _, stderr, err := cli(t, "predict", six, "--product", "water", "-o", filepath.Join(dir, "six_mask.tif"), "--threads", "1",
+		"--confidence", "float32"); err != nil {
+		t.Fatalf("six bands: %v: %s", err, stderr)
+	}
+	ds, err := godal.Open(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range ds.Bands() {
+		names = append(names, b.Description())
+	}
+	ds.Close()
+	if got := strings.Join(names, ","); got != "p_clear,p_thick_cloud,p_thin_cloud,p_cloud_shadow,p_land (water-cnn),p_water (water-cnn),p_land (ndwi-water),p_water (ndwi-water)" {
+		t.Errorf("probability bands %s", got)
+	}
+
 	pointwise, err := filepath.Abs(testModel("pointwise.onnx"))
 	if err != nil {
 		t.Fatal(err)
