@@ -152,6 +152,9 @@ func (m *Manifest) Validate() error {
 	if m.MaxResolution > 0 && m.MinResolution > m.MaxResolution {
 		return bad("min_resolution_m %g > max_resolution_m %g", m.MinResolution, m.MaxResolution)
 	}
+	if m.ResolutionM > 0 && !m.Supports(m.ResolutionM) {
+		return bad("resolution_m %g is outside the supported %s (min_resolution_m, max_resolution_m)", m.ResolutionM, m.ResolutionRange())
+	}
 	switch m.Normalization.Kind {
 	case ZScore, None:
 	case Fixed:
@@ -270,6 +273,31 @@ func (m *Manifest) ProcessingResolution(res float64) (proc float64, outside bool
 		return res, true
 	}
 	return res, false
+}
+
+// Supports reports whether res (metres) lies in the supported range
+// [min_resolution_m, max_resolution_m]; a bound of 0 is open. A composite
+// product's role runs the first of its models that supports the pixel size
+// the models see (MANIFEST.md, "Composite products").
+func (m *Manifest) Supports(res float64) bool {
+	return !(m.MinResolution > 0 && res < m.MinResolution) && !(m.MaxResolution > 0 && res > m.MaxResolution)
+}
+
+// Ranged reports whether the manifest bounds its supported resolutions.
+func (m *Manifest) Ranged() bool { return m.MinResolution > 0 || m.MaxResolution > 0 }
+
+// ResolutionRange describes the supported range: "10-60 m", ">= 10 m",
+// "<= 60 m" or "any".
+func (m *Manifest) ResolutionRange() string {
+	switch {
+	case m.MinResolution > 0 && m.MaxResolution > 0:
+		return fmt.Sprintf("%g-%g m", m.MinResolution, m.MaxResolution)
+	case m.MinResolution > 0:
+		return fmt.Sprintf(">= %g m", m.MinResolution)
+	case m.MaxResolution > 0:
+		return fmt.Sprintf("<= %g m", m.MaxResolution)
+	}
+	return "any"
 }
 
 // DefaultTTA returns the test-time augmentation the manifest asks for

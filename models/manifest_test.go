@@ -150,7 +150,14 @@ func TestParseManifestAccepts(t *testing.T) {
 		{"any input", set("input_units", "any"), func(m *Manifest) bool { return !m.WantsReflectance() }},
 		{"class index", set("output", "class_index"), func(m *Manifest) bool { return m.OutputChannels() == 1 }},
 		{"class id 254", set("classes", []any{map[string]any{"id": 254, "name": "x", "color": []int{0, 0, 0}}, map[string]any{"id": 0, "name": "z", "color": []int{0, 0, 0}}}), nil},
-		{"min = max", func(o map[string]any) { o["min_resolution_m"] = 20; o["max_resolution_m"] = 20 }, nil},
+		{"min = max", func(o map[string]any) { o["resolution_m"], o["min_resolution_m"], o["max_resolution_m"] = 20, 20, 20 }, nil},
+		{"range around the nominal", func(o map[string]any) {
+			o["resolution_m"], o["min_resolution_m"], o["max_resolution_m"] = 10, 7.07, 14.14
+		},
+			func(m *Manifest) bool {
+				return m.Supports(10) && !m.Supports(30) && m.ResolutionRange() == "7.07-14.14 m"
+			}},
+		{"no nominal resolution", func(o map[string]any) { delete(o, "resolution_m") }, func(m *Manifest) bool { return m.Supports(10) }},
 		{"min without max", func(o map[string]any) { o["min_resolution_m"] = 20; delete(o, "max_resolution_m") }, nil},
 		{"zero overlap", set("overlap", 0), nil},
 		{"overlap patch-1", set("overlap", 511), nil},
@@ -202,6 +209,10 @@ func TestParseManifestInvalid(t *testing.T) {
 		{"min > max", func() []byte {
 			return edit(t, func(o map[string]any) { o["min_resolution_m"] = 60; o["max_resolution_m"] = 10 })
 		}(), "min_resolution_m 60 > max_resolution_m 10"},
+		{"nominal above the range", edit(t, set("max_resolution_m", 20)), "resolution_m 30 is outside the supported 10-20 m"},
+		{"nominal below the range", edit(t, set("min_resolution_m", 40)), "resolution_m 30 is outside the supported 40-60 m"},
+		{"nominal above an open range", edit(t, func(o map[string]any) { delete(o, "min_resolution_m"); o["max_resolution_m"] = 14.14 }), "outside the supported <= 14.14 m"},
+		{"NaN-like max resolution", []byte(strings.Replace(validManifest, `"max_resolution_m": 60`, `"max_resolution_m": 1e400`, 1)), "max_resolution_m"},
 		{"bad normalisation kind", edit(t, set("normalization", map[string]any{"kind": "minmax"})), `normalization kind "minmax"`},
 		{"missing normalisation", edit(t, func(o map[string]any) { delete(o, "normalization") }), `normalization kind ""`},
 		{"normalisation kind case", edit(t, set("normalization", map[string]any{"kind": "ZScore"})), `normalization kind "ZScore"`},
@@ -480,5 +491,41 @@ func TestCheckGraphOutputKinds(t *testing.T) {
 				t.Fatalf("CheckGraph(%v) = %v, want %q", tt.out, err, tt.msg)
 			}
 		})
+	}
+}
+
+// TestManifestSupports: the supported range is closed at both bounds, and
+// a bound of 0 is open.
+func TestManifestSupports(t *testing.T) {
+	tests := []struct {
+		min, max float64
+		res      float64
+		want     bool
+		text     string
+	}{
+		{0, 0, 500, true, "any"},
+		{10, 60, 10, true, "10-60 m"},
+		{10, 60, 60, true, "10-60 m"},
+		{10, 60, 9.99, false, "10-60 m"},
+		{10, 60, 60.01, false, "10-60 m"},
+		{7.07, 14.14, 10, true, "7.07-14.14 m"},
+		{7.07, 14.14, 30, false, "7.07-14.14 m"},
+		{7.07, 14.14, 5, false, "7.07-14.14 m"},
+		{10, 0, 1000, true, ">= 10 m"},
+		{10, 0, 5, false, ">= 10 m"},
+		{0, 20, 0.5, true, "<= 20 m"},
+		{0, 20, 30, false, "<= 20 m"},
+	}
+	for _, tt := range tests {
+		m := &Manifest{MinResolution: tt.min, MaxResolution: tt.max}
+		if got := m.Supports(tt.res); got != tt.want {
+			t.Errorf("range %g-%g: Supports(%g) = %v, want %v", tt.min, tt.max, tt.res, got, tt.want)
+		}
+		if got := m.ResolutionRange(); got != tt.text {
+			t.Errorf("range %g-%g: ResolutionRange() = %q, want %q", tt.min, tt.max, got, tt.text)
+		}
+		if m.Ranged() != (tt.min > 0 || tt.max > 0) {
+			t.Errorf("range %g-%g: Ranged() = %v", tt.min, tt.max, m.Ranged())
+		}
 	}
 }
