@@ -19,6 +19,9 @@ import (
 // batch's score channels.
 type variant struct {
 	models []*model
+	// roles are a composite's models by role, in the composite's order
+	// (a model playing two roles is there twice); nil for a plain engine.
+	roles  []*model
 	layout *layout
 	off, k []int // per model: its first score channel and its class count
 	share  []int // per model: models averaged into its channels (an ensemble)
@@ -144,7 +147,7 @@ func newCompositeVariant(c *models.Composite, mods []*model) (*variant, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &variant{models: uniq, layout: lay}
+	v := &variant{models: uniq, roles: mods, layout: lay}
 	for _, m := range uniq {
 		v.off, v.k, v.share = append(v.off, v.K), append(v.k, len(m.manifest.Classes)), append(v.share, 1)
 		v.K += len(m.manifest.Classes)

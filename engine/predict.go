@@ -48,18 +48,24 @@ func (e *Engine) Inspect(ctx context.Context, paths []string, req Request) (*Pla
 }
 
 // open resolves the inputs, opens them as one scene and plans the run with
-// the first of the engine's variants whose bands the scene has (a product
-// whose water model is MNDWI or NDWI: MNDWI when there is a SWIR band).
+// the first of the engine's variants whose bands the scene has and whose
+// models support the pixel size they see (see choose: a product whose
+// water model is water-cnn at 10 m, MNDWI when there is a SWIR band, NDWI
+// otherwise).
 func (e *Engine) open(paths []string, req Request) (*gdalio.Scene, *Plan, error) {
-	var s *gdalio.Scene
-	var p *Plan
-	var err error
-	for _, v := range e.variants {
-		if s, p, err = e.openVariant(v, paths, req); err == nil {
-			return s, p, nil
+	scenes := map[*Plan]*gdalio.Scene{}
+	p, err := e.choose(func(v *variant) (*Plan, func(), error) {
+		s, p, err := e.openVariant(v, paths, req)
+		if err != nil {
+			return p, nil, err
 		}
+		scenes[p] = s
+		return p, func() { s.Close() }, nil
+	})
+	if err != nil {
+		return nil, p, err
 	}
-	return s, p, err
+	return scenes[p], p, nil
 }
 
 // openVariant is open for one variant.
@@ -270,13 +276,13 @@ func (e *Engine) planScene(sc *Scene, req Request) (*Plan, error) {
 	}
 	info.geo.CRS = wkt
 	info.res[0], info.res[1], info.resOK = gdalio.ResolutionM(info.geo, info.size)
-	var p *Plan
-	for _, v := range e.variants {
-		if p, err = plan(e.manifest, v.limits(e.limits), info, req); err == nil {
+	p, err := e.choose(func(v *variant) (*Plan, func(), error) {
+		p, err := plan(e.manifest, v.limits(e.limits), info, req)
+		if err == nil {
 			e.useVariant(p, v)
-			break
 		}
-	}
+		return p, nil, err
+	})
 	if err != nil {
 		return nil, err
 	}
