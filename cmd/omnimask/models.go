@@ -28,10 +28,14 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if builtins {
 		refs = models.Builtins()
 	}
+	ranges := map[string]string{} // a product's models' supported resolutions
 	for _, ref := range refs {
 		m, err := engine.LoadManifest(ref, *ortLib)
 		if err != nil {
 			return err
+		}
+		if m.Ranged() {
+			ranges[ref] = " (" + m.ResolutionRange() + ")"
 		}
 		tag := ""
 		if ref == models.Default {
@@ -40,7 +44,11 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%s%s\n", ref, tag)
 		fmt.Fprintf(stdout, "  %s %s — %s\n", m.Name, m.Version, m.Description)
 		fmt.Fprintf(stdout, "  bands       %s\n", strings.Join(m.Bands, ", "))
-		fmt.Fprintf(stdout, "  resolution  %g m (supported %g-%g m)\n", m.ResolutionM, m.MinResolution, m.MaxResolution)
+		supported := "any supported"
+		if m.Ranged() {
+			supported = "supported " + m.ResolutionRange()
+		}
+		fmt.Fprintf(stdout, "  resolution  %g m (%s)\n", m.ResolutionM, supported)
 		norm := m.Normalization.Kind
 		if m.HasDerived() && norm != models.None {
 			norm += " (derived inputs: none)"
@@ -69,7 +77,11 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			var roles, cls []string
 			for _, m := range c.Members {
-				roles = append(roles, m.Role+" = "+strings.Join(m.Models, " | "))
+				var alts []string
+				for _, ref := range m.Models {
+					alts = append(alts, ref+ranges[ref])
+				}
+				roles = append(roles, m.Role+" = "+strings.Join(alts, " | "))
 			}
 			for _, k := range c.Classes {
 				cls = append(cls, fmt.Sprintf("%d %s", k.ID, k.Name))

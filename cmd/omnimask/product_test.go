@@ -76,3 +76,32 @@ func TestPredictProduct(t *testing.T) {
 		t.Errorf("min_prob 2: exit %d, stderr %q", exitCode(err), stderr)
 	}
 }
+
+// TestInfoProductResolution: `info --product water` on a six-band scene
+// says which water model runs: water-cnn at 10 m, mndwi-water where the
+// models see 30 m pixels (water-cnn supports 7.07-14.14 m), with a note.
+func TestInfoProductResolution(t *testing.T) {
+	six := tif{w: 96, h: 80, bands: 6, names: []string{"blue", "green", "red", "nir", "swir1", "swir2"}}.write(t, filepath.Join(t.TempDir(), "six.tif"))
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"product     water: omnicloud + water-cnn + ndwi-water"}},
+		{[]string{"--resolution", "30"}, []string{"product     water: omnicloud + mndwi-water + ndwi-water",
+			"note        water: running mndwi-water: the models see 30 m pixels, outside the range of water-cnn (supports 7.07-14.14 m)"}},
+		{[]string{"--processing-resolution", "20"}, []string{"product     water: omnicloud + mndwi-water + ndwi-water", "the models see 20 m pixels"}},
+	} {
+		stdout, stderr, err := cli(t, append([]string{"info", six, "--product", "water"}, tt.args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v: %s", tt.args, err, stderr)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%v: stdout lacks %q:\n%s", tt.args, w, stdout)
+			}
+		}
+		if tt.args == nil && strings.Contains(stdout, "supports") {
+			t.Errorf("10 m: unexpected note:\n%s", stdout)
+		}
+	}
+}
