@@ -30,8 +30,11 @@ type Composite struct {
 }
 
 // Member is one role of a composite: the first of Models whose bands the
-// scene has is run (e.g. MNDWI when there is a SWIR band, else NDWI). The
-// first member's model sets the tiling and the processing resolution.
+// scene has and whose supported range (Manifest.Supports) holds the pixel
+// size the models see is run (e.g. water-cnn at 10 m, MNDWI when there is
+// a SWIR band, else NDWI); where none fits the range, the first whose
+// bands the scene has. The first member's first model sets the tiling and
+// the processing resolution.
 type Member struct {
 	Role   string   `json:"role"`
 	Models []string `json:"models"`
