@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -268,6 +269,37 @@ func TestBatch(t *testing.T) {
 		batchRun(t, context.Background(), append(append([]string{}, good...), append([]string{"--output-dir", out, "--model", pointwise, "--threads", "1", "--quiet"}, c.extra...)...)...)
 		if n := predictCalls.Load() - calls; n != c.calls {
 			t.Errorf("%v: %d engine calls, want %d", c.extra, n, c.calls)
+		}
+	}
+}
+
+// TestBatchProductClasses: under --product water a record lists the
+// product's classes (land, water, clouds, shadow), not its cloud model's,
+// with the mask's pixel counts.
+func TestBatchProductClasses(t *testing.T) {
+	scene := filepath.Join(t.TempDir(), "scene.tif")
+	if err := synth.New(synth.Options{Width: 96, Height: 80, Seed: 3}).WriteGeoTIFF(scene, synth.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, _, err := batchRun(t, context.Background(), scene, "--product", "water", "--output-dir", out, "--threads", "1", "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, batch.SummaryJSONL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec batch.Record
+	if err := json.Unmarshal([]byte(strings.SplitN(string(b), "\n", 2)[0]), &rec); err != nil || rec.Scene != scene {
+		t.Fatalf("first record %s: %v", b, err)
+	}
+	if want := "land,water,thick_cloud,thin_cloud,cloud_shadow"; strings.Join(rec.Classes, ",") != want {
+		t.Fatalf("classes %v, want %s", rec.Classes, want)
+	}
+	fr := maskFractions(t, batch.MaskPath(scene, out))
+	for i, n := range rec.Counts {
+		if got := batch.Fraction(n, rec.Pixels()); got != fr[i] {
+			t.Errorf("class %d %s: fraction %v, the mask has %v", i, rec.Classes[i], got, fr[i])
 		}
 	}
 }

@@ -35,6 +35,13 @@ func requireORT(t testing.TB) {
 // its allow-listed folder.
 func testServer(t *testing.T, root string, edit func(*serveConfig)) (*httptest.Server, *server, *engine.Engine) {
 	t.Helper()
+	return testServerOn(t, engine.Options{Models: []string{pointwise}}, root, edit)
+}
+
+// testServerOn is testServer on an engine with opts (one thread, the
+// config's memory budget).
+func testServerOn(t *testing.T, opts engine.Options, root string, edit func(*serveConfig)) (*httptest.Server, *server, *engine.Engine) {
+	t.Helper()
 	requireORT(t)
 	cfg := serveConfig{root: root, maxBody: 1 << 20, timeout: time.Minute, budget: 1 << 30}
 	if edit != nil {
@@ -43,7 +50,8 @@ func testServer(t *testing.T, root string, edit func(*serveConfig)) (*httptest.S
 	if cfg.root != "" {
 		cfg.root, _ = filepath.EvalSymlinks(cfg.root)
 	}
-	e, err := engine.New(engine.Options{Models: []string{pointwise}, Threads: 1, MemoryBudget: cfg.budget})
+	opts.Threads, opts.MemoryBudget = 1, cfg.budget
+	e, err := engine.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +149,47 @@ func TestServePredictMatchesPredict(t *testing.T) {
 	resp, got = post(t, ts.URL+"/v1/predict?tta=d4", data)
 	if resp.StatusCode != 200 || !bytes.Equal(got, wantTTA) {
 		t.Errorf("?tta=d4: %d, %d bytes, want predict's with --tta d4", resp.StatusCode, len(got))
+	}
+}
+
+// TestServeProductClasses: a server started with --product water answers
+// with the product's classes (land, water, clouds, shadow), not its cloud
+// model's, and their pixels are the mask's.
+func TestServeProductClasses(t *testing.T) {
+	root := t.TempDir()
+	tif{w: 96, h: 80, seed: 2}.write(t, filepath.Join(root, "scene.tif"))
+	ts, _, _ := testServerOn(t, engine.Options{Product: "water"}, root, nil)
+	resp, got := post(t, ts.URL+"/v1/predict?path=scene.tif&output=mask.tif", nil)
+	var js struct {
+		Classes []struct {
+			ID     int
+			Name   string
+			Pixels int64
+		}
+		NoData int64 `json:"nodata_pixels"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(got, &js) != nil {
+		t.Fatalf("JSON: %d %s", resp.StatusCode, got)
+	}
+	var names []string
+	for _, c := range js.Classes {
+		names = append(names, c.Name)
+	}
+	if want := "land,water,thick_cloud,thin_cloud,cloud_shadow"; strings.Join(names, ",") != want {
+		t.Fatalf("classes %v, want %s", names, want)
+	}
+	pix, _, _, _ := readMask(t, filepath.Join(root, "mask.tif"))
+	var n [256]int64
+	for _, v := range pix {
+		n[v]++
+	}
+	for _, c := range js.Classes {
+		if c.Pixels != n[c.ID] {
+			t.Errorf("class %d %s: %d pixels, the mask has %d", c.ID, c.Name, c.Pixels, n[c.ID])
+		}
+	}
+	if js.NoData != n[255] {
+		t.Errorf("nodata: %d pixels, the mask has %d", js.NoData, n[255])
 	}
 }
 
