@@ -20,6 +20,7 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/omnimask/omnimask/batch"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/internal/synth"
 )
 
@@ -215,8 +216,8 @@ func TestBatch(t *testing.T) {
 	args = append(args, "--output-dir", out, "--model", pointwise, "--threads", "1")
 	calls, engines := predictCalls.Load(), enginesCreated.Load()
 	stdout, _, err := batchRun(t, context.Background(), args...)
-	if code := exitCode(err); code != exitFailed {
-		t.Fatalf("exit code %d, want %d (2 bad inputs)", code, exitFailed)
+	if code := cmdline.ExitCode(err); code != cmdline.ExitFailed {
+		t.Fatalf("exit code %d, want %d (2 bad inputs)", code, cmdline.ExitFailed)
 	}
 	if n := predictCalls.Load() - calls; n != 10 {
 		t.Errorf("%d engine calls, want 10", n)
@@ -243,7 +244,7 @@ func TestBatch(t *testing.T) {
 	// Re-run: everything good is kept, the bad inputs fail again.
 	calls = predictCalls.Load()
 	stdout, _, err = batchRun(t, context.Background(), args...)
-	if exitCode(err) != exitFailed || !strings.Contains(stdout, "10 scenes: 0 predicted, 8 skipped, 2 failed") {
+	if cmdline.ExitCode(err) != cmdline.ExitFailed || !strings.Contains(stdout, "10 scenes: 0 predicted, 8 skipped, 2 failed") {
 		t.Fatalf("re-run: %v, %q", err, stdout)
 	}
 	if n := predictCalls.Load() - calls; n != 2 {
@@ -366,8 +367,8 @@ func TestResumeAfterCancel(t *testing.T) {
 	calls := predictCalls.Load()
 	_, _, err := batchRun(t, ctx, args...)
 	afterPredict = nil
-	if code := exitCode(err); code != exitInterrupted {
-		t.Fatalf("cancelled batch: exit code %d (%v), want %d", code, err, exitInterrupted)
+	if code := cmdline.ExitCode(err); code != cmdline.ExitInterrupted {
+		t.Fatalf("cancelled batch: exit code %d (%v), want %d", code, err, cmdline.ExitInterrupted)
 	}
 	first := predictCalls.Load() - calls
 	done := 0

@@ -174,7 +174,7 @@ func (f *writeReportFn) ProcessElement(_ context.Context, all evalParts) error {
 func checkSteps(scales, resolutions string) ([]eval.Step, error) {
 	steps, err := cmdline.CheckSteps(scales, resolutions)
 	if err != nil {
-		return nil, usagef("%s", err)
+		return nil, cmdline.Usagef("%s", err)
 	}
 	return steps, nil
 }
@@ -202,13 +202,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		own.PrintDefaults()
 		fmt.Fprintf(stderr, "\nBeam pipeline flags, passed to the runner:\n  %s\n", wrap(beamNames, 76))
 	}
-	pos, err := parse(fs, args)
+	pos, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return usagef("want one RUNFILE, got %d arguments", len(pos))
+		return cmdline.Usagef("want one RUNFILE, got %d arguments", len(pos))
 	}
 	f.Sensor, f.Blend.Window = "auto", 0
 	engCfg, err := f.config(setFlags(fs))
@@ -230,18 +230,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "eval: "))
 	}
-	if *data != "" {
-		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
-			return fmt.Errorf("--data %s: not a folder", *data)
-		}
-	}
-	dir := *out
-	if dir == "" {
-		name := strings.NewReplacer("/", "_", `\`, "_").Replace(run.Name)
-		if name == "" || name == "." || name == ".." {
-			name = "run"
-		}
-		dir = filepath.Join("eval-out", name)
+	dir, err := cmdline.EvalDir(*data, *out, run.Name)
+	if err != nil {
+		return err
 	}
 	cfg := EvalConfig{Engine: engCfg, RunFile: pos[0], Steps: steps}
 	if cfg.RunAbs, err = filepath.Abs(pos[0]); err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/synth"
 )
@@ -81,7 +82,7 @@ func evalBoth(t *testing.T, runFile string, code int, extra ...string) {
 	}
 	args[3] = got
 	stdout, _, err := batchRun(t, context.Background(), args...)
-	if c := exitCode(err); c != code {
+	if c := cmdline.ExitCode(err); c != code {
 		t.Fatalf("omnimask-batch eval: exit %d (%v), want %d", c, err, code)
 	}
 	if stdout != wantOut.String() {
@@ -113,7 +114,7 @@ func TestEvalMatchesOmnimaskEval(t *testing.T) {
 	scenes.WriteString("  - {name: broken, sensor: sensorA, image: missing.tif, mask: a_truth.tif}\n")
 	run := filepath.Join(dir, "synthetic.yaml")
 	os.WriteFile(run, []byte("name: synthetic\nlabel_map: {128: 0, 255: 1, 192: 2, 64: 3}\ngroups:\n  clear: [0]\n  cloud: [1, 2]\n  shadow: [3]\nscenes:\n"+scenes.String()), 0o644)
-	evalBoth(t, run, exitFailed, "--model", pointwise, "--threads", "1", "--scales", "1,2")
+	evalBoth(t, run, cmdline.ExitFailed, "--model", pointwise, "--threads", "1", "--scales", "1,2")
 }
 
 // The same on the shipped run files with the built-in model, when
@@ -131,7 +132,7 @@ func TestEvalShippedRunFiles(t *testing.T) {
 			continue
 		}
 		t.Run(filepath.Base(r), func(t *testing.T) {
-			evalBoth(t, r, exitOK, "--data", filepath.Join("..", "..", "..", "shared", "data"))
+			evalBoth(t, r, cmdline.ExitOK, "--data", filepath.Join("..", "..", "..", "shared", "data"))
 		})
 	}
 }

@@ -79,14 +79,14 @@ func (f *flags) config(set map[string]bool) (Config, error) {
 		Resolution: f.Resolution, ProcRes: f.ProcRes, NoResample: f.NoResample, Patch: f.Patch, Overlap: f.EngineOverlap(set),
 		Blend: f.Blend.Window.String(), Scale: f.Scale.V, Offset: f.Offset.V, Force: f.force, Parallel: f.parallel}
 	if err := f.EngineFlags.Check(set); err != nil {
-		return c, usagef("%s", err)
+		return c, cmdline.Usagef("%s", err)
 	}
 	if err := f.RequestFlags.Check(set); err != nil {
-		return c, usagef("%s", err)
+		return c, cmdline.Usagef("%s", err)
 	}
 	if f.Sensor != "" && !strings.EqualFold(f.Sensor, "auto") {
 		if _, err := sensor.Lookup(f.Sensor); err != nil {
-			return c, usagef("--sensor %s: %v", f.Sensor, strings.TrimPrefix(err.Error(), "sensor: "))
+			return c, cmdline.Usagef("--sensor %s: %v", f.Sensor, strings.TrimPrefix(err.Error(), "sensor: "))
 		}
 	}
 	switch strings.ToLower(f.confidence) {
@@ -96,10 +96,10 @@ func (f *flags) config(set map[string]bool) (Config, error) {
 	case "float32", "f32":
 		c.Confidence = "float32"
 	default:
-		return c, usagef("--confidence %q: want uint8 or float32", f.confidence)
+		return c, cmdline.Usagef("--confidence %q: want uint8 or float32", f.confidence)
 	}
 	if f.parallel < 1 {
-		return c, usagef("--parallel %d: want at least 1", f.parallel)
+		return c, cmdline.Usagef("--parallel %d: want at least 1", f.parallel)
 	}
 	return c, nil
 }
@@ -109,7 +109,7 @@ func (f *flags) config(set map[string]bool) (Config, error) {
 // half the patch.
 func (c Config) checkTiling(set map[string]bool, e *engine.Engine) error {
 	if err := cmdline.CheckTiling(c.Patch, c.Overlap, set, e); err != nil {
-		return usagef("%s", err)
+		return cmdline.Usagef("%s", err)
 	}
 	return nil
 }
@@ -181,39 +181,7 @@ func (c Config) pixelFlags() map[string]string {
 	return m
 }
 
-func (c Config) logger(w io.Writer) *slog.Logger {
-	level := slog.LevelInfo
-	switch {
-	case c.Quiet:
-		level = slog.LevelError
-	case c.Verbose:
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
-// parse parses flags that may come before or after the positional
-// arguments (as predict does), and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
+func (c Config) logger(w io.Writer) *slog.Logger { return cmdline.Logger(w, c.Quiet, c.Verbose) }
 
 // beamFlags adds Beam's pipeline flags (--runner, --endpoint,
 // --environment_type, --environment_config, --project, --region, …),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/omnimask/omnimask/batch"
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/internal/synth"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/tiling"
@@ -77,7 +78,7 @@ func TestFlagsMatchPredict(t *testing.T) {
 // them, and the identity holds the pixel-changing ones.
 func TestFlagsConfig(t *testing.T) {
 	fs, f := newFlagSet(io.Discard)
-	pos, err := parse(fs, []string{"a.tif", "--model", "m1.onnx", "--model", "m2.onnx", "--threads", "3", "--streams", "1",
+	pos, err := cmdline.Parse(fs, []string{"a.tif", "--model", "m1.onnx", "--model", "m2.onnx", "--threads", "3", "--streams", "1",
 		"--batch-size", "2", "--tta", "flips", "--sensor", "landsat8", "--bands", "4,3,5", "--nodata", "0", "--resolution", "30",
 		"--processing-resolution", "60", "--no-resample", "--patch-size", "256", "--overlap", "-1", "--blend", "hann",
 		"--confidence", "F32", "--scale", "0.0001", "--offset", "-0.1,0,0", "b.tif", "--output-dir", "out", "--force", "--parallel", "2"})
@@ -117,7 +118,7 @@ func TestFlagsConfig(t *testing.T) {
 	}
 
 	fs, f = newFlagSet(io.Discard)
-	parse(fs, []string{"a.tif", "--overlap", "0"})
+	cmdline.Parse(fs, []string{"a.tif", "--overlap", "0"})
 	if cfg, err := f.config(setFlags(fs)); err != nil || cfg.Overlap != -1 {
 		t.Errorf("--overlap 0 means none, as in predict: %d, %v", cfg.Overlap, err)
 	}
@@ -137,33 +138,33 @@ func TestFlagsConfig(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{}, exitUsage},
-		{[]string{victim, scene, "--model", pointwise}, exitUsage},
-		{[]string{"a.tif", "--threads", "0"}, exitUsage},
-		{[]string{"a.tif", "--product", "water", "--model", "m.onnx"}, exitUsage},
-		{[]string{"a.tif", "--threads", "2", "--streams", "3"}, exitUsage},
-		{[]string{"a.tif", "--batch-size", "1000"}, exitUsage},
-		{[]string{"a.tif", "--resolution", "-3"}, exitUsage},
-		{[]string{"a.tif", "--processing-resolution", "NaN"}, exitUsage},
-		{[]string{"a.tif", "--sensor", "landsat9000"}, exitUsage},
-		{[]string{"a.tif", "--output-dir", file}, exitUsage},
-		{[]string{scene, "--model", pointwise, "--patch-size", "7"}, exitUsage},
-		{[]string{scene, "--model", pointwise, "--overlap", "40"}, exitUsage},
-		{[]string{scene, "--model", pointwise, "--output-dir", filepath.Dir(scene), "--confidence", "uint8", "-o"}, exitUsage},
-		{[]string{"a.tif", "--confidence", "int16"}, exitUsage},
-		{[]string{"a.tif", "--parallel", "0"}, exitUsage},
-		{[]string{"a.tif", "--blend", "cubic"}, exitUsage},
-		{[]string{"a.tif", "--tta", "rot90"}, exitUsage},
-		{[]string{"a.tif", "--tta", ""}, exitUsage},
-		{[]string{"a.tif", "--threads", "x"}, exitUsage},
-		{[]string{"a.tif", "--runner", "direct"}, exitUsage},
-		{[]string{"/nonexistent/*.tif"}, exitUsage},
-		{[]string{"a.tif", "--output-dir", "/nonexistent"}, exitFailed},
-		{[]string{"-h"}, exitOK},
+		{[]string{}, cmdline.ExitUsage},
+		{[]string{victim, scene, "--model", pointwise}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--threads", "0"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--product", "water", "--model", "m.onnx"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--threads", "2", "--streams", "3"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--batch-size", "1000"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--resolution", "-3"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--processing-resolution", "NaN"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--sensor", "landsat9000"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--output-dir", file}, cmdline.ExitUsage},
+		{[]string{scene, "--model", pointwise, "--patch-size", "7"}, cmdline.ExitUsage},
+		{[]string{scene, "--model", pointwise, "--overlap", "40"}, cmdline.ExitUsage},
+		{[]string{scene, "--model", pointwise, "--output-dir", filepath.Dir(scene), "--confidence", "uint8", "-o"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--confidence", "int16"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--parallel", "0"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--blend", "cubic"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--tta", "rot90"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--tta", ""}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--threads", "x"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--runner", "direct"}, cmdline.ExitUsage},
+		{[]string{"/nonexistent/*.tif"}, cmdline.ExitUsage},
+		{[]string{"a.tif", "--output-dir", "/nonexistent"}, cmdline.ExitFailed},
+		{[]string{"-h"}, cmdline.ExitOK},
 	} {
 		var stderr bytes.Buffer
 		err := run(t.Context(), c.args, io.Discard, &stderr)
-		if got := exitCode(err); got != c.code {
+		if got := cmdline.ExitCode(err); got != c.code {
 			t.Errorf("%q: exit %d (%v), want %d", c.args, got, err, c.code)
 		}
 	}

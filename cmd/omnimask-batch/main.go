@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -52,11 +51,12 @@ import (
 
 	"github.com/omnimask/omnimask/batch"
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/internal/gdalio"
 )
 
 func main() {
-	tuneProcess()
+	cmdline.TuneProcess()
 	if workerMode(os.Args[1:]) {
 		// Started by a runner's container boot as a Beam worker: the SDK
 		// harness takes over and exits when the runner is done with it.
@@ -67,22 +67,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err))
-}
-
-// tuneProcess sets what omnimask sets for its process, on the driver and on
-// workers alike: the engine's large buffers are recycled and live long, so
-// collecting at half the default growth keeps resident memory close to what
-// is live; GDAL reads and writes each block about once, so a 64 MiB block
-// cache (instead of 5 % of the machine) only saves memory. Values the user
-// set are kept.
-func tuneProcess() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
-	if os.Getenv("GDAL_CACHEMAX") == "" {
-		os.Setenv("GDAL_CACHEMAX", "64")
-	}
+	os.Exit(cmdline.ExitCode(err))
 }
 
 // workerMode reports whether a runner's container boot started this
@@ -92,36 +77,6 @@ func workerMode(args []string) bool {
 		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
 		return a == "worker" || a == "worker=true"
 	})
-}
-
-// Exit codes.
-const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitInterrupted = 130
-)
-
-// usageError marks errors in the command line itself.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
-
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
-	case errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.As(err, &ue):
-		return exitUsage
-	}
-	return exitFailed
 }
 
 const usageHead = `omnimask-batch — omnimask predict over many scenes, as an Apache Beam pipeline
@@ -208,13 +163,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	*runners.Runner = "" // process-wide; run may be called more than once (tests)
 	fs, f := newFlagSet(stderr)
-	scenes, err := parse(fs, args)
+	scenes, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(scenes) == 0 {
 		fs.Usage()
-		return usagef("no scene given")
+		return cmdline.Usagef("no scene given")
 	}
 	start := time.Now()
 	set := setFlags(fs)
@@ -224,7 +179,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	req, err := cfg.request()
 	if err != nil {
-		return usageError{err.Error()}
+		return cmdline.UsageError{Msg: err.Error()}
 	}
 	runner := *runners.Runner
 	if runner == "" {
@@ -237,12 +192,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if st, err := os.Stat(f.outDir); err != nil {
 			return fmt.Errorf("%s: output folder does not exist", f.outDir)
 		} else if !st.IsDir() {
-			return usagef("--output-dir %s: not a folder", f.outDir)
+			return cmdline.Usagef("--output-dir %s: not a folder", f.outDir)
 		}
 	}
 	items, err := batch.Plan(scenes, f.outDir)
 	if err != nil {
-		return usageError{err.Error()}
+		return cmdline.UsageError{Msg: err.Error()}
 	}
 	sumDir := f.outDir
 	if sumDir == "" {
@@ -331,7 +286,7 @@ func checkBatch(set map[string]bool, cfg Config, e *engine.Engine, items []batch
 		inputs = append(inputs, srcs...)
 	}
 	if err := engine.CheckOutputs(inputs, outputs(items, req)); err != nil {
-		return usageError{err.Error()}
+		return cmdline.UsageError{Msg: err.Error()}
 	}
 	return nil
 }

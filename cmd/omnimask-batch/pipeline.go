@@ -18,6 +18,7 @@ import (
 
 	"github.com/omnimask/omnimask/batch"
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 )
 
 func init() {
@@ -314,5 +315,5 @@ func checkRunner(r string) error {
 			return nil
 		}
 	}
-	return usagef("--runner %q: want one of %s", r, strings.Join(knownRunners, ", "))
+	return cmdline.Usagef("--runner %q: want one of %s", r, strings.Join(knownRunners, ", "))
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/raster"
 )
@@ -22,7 +23,7 @@ func runModelsCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
 	size := fs.Int("size", 1024, "side in pixels of the synthetic scene timed (32..8192)")
 	threads := fs.Int("threads", 0, "inference threads (default: all cores)")
-	refs, err := parse(fs, args)
+	refs, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}

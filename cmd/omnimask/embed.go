@@ -45,7 +45,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	streams := fs.Int("streams", 0, "chips mode: inference calls running at once, sharing the threads, 1 to the threads (default 2)")
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
-	scenes, err := parse(fs, args)
+	scenes, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		written = append(written, w, w+".json", w+".aux.xml")
 	}
 	if err := engine.CheckOutputs(inputs, written); err != nil {
-		return usageError{msg: err.Error(), cause: err}
+		return usageError{Msg: err.Error(), Cause: err}
 	}
 	failed := 0
 	for i, g := range groups {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/eval"
+	"github.com/omnimask/omnimask/internal/cmdline"
 )
 
 // runEval scores a model against the reference masks of a run file: it
@@ -24,7 +24,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	resolutions := fs.String("resolutions", "", "resolution sweep: processing resolutions in metres, e.g. 30,60")
 	out := fs.String("out", "", "folder for report.md, metrics.csv, metrics.json and plots (default ./eval-out/RUNNAME)")
 	previews := fs.Bool("previews", false, "also write a PNG per scene and step into OUT/previews: prediction, reference, disagreement")
-	pos, err := parse(fs, args)
+	pos, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -43,18 +43,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return evalErr{err}
 	}
-	if *data != "" {
-		if st, err := os.Stat(*data); err != nil || !st.IsDir() {
-			return fmt.Errorf("--data %s: not a folder", *data)
-		}
-	}
-	dir := *out
-	if dir == "" {
-		name := strings.NewReplacer("/", "_", `\`, "_").Replace(run.Name)
-		if name == "" || name == "." || name == ".." {
-			name = "run"
-		}
-		dir = filepath.Join("eval-out", name)
+	dir, err := cmdline.EvalDir(*data, *out, run.Name)
+	if err != nil {
+		return err
 	}
 
 	e, err := engine.New(ef.options(stderr))

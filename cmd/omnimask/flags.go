@@ -22,14 +22,7 @@ func (f *engineFlags) options(stderr io.Writer) engine.Options {
 }
 
 func (f *engineFlags) logger(stderr io.Writer) *slog.Logger {
-	level := slog.LevelInfo
-	switch {
-	case f.Quiet:
-		level = slog.LevelError
-	case f.Verbose:
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return cmdline.Logger(stderr, f.Quiet, f.Verbose)
 }
 
 // requestFlags configure one prediction.
@@ -52,27 +45,4 @@ func newFlagSet(name, args string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-// parse parses flags that may come before or after the positional
-// arguments, and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return nil, err
-			}
-			return nil, usageError{msg: err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }

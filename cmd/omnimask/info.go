@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 )
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -17,7 +18,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ef.Register(fs)
 	rf.Register(fs)
 	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene")
-	scenes, err := parse(fs, args)
+	scenes, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}

@@ -22,12 +22,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
-	"strconv"
+
+	"github.com/omnimask/omnimask/internal/cmdline"
 )
 
 func main() {
-	tuneProcess()
+	cmdline.TuneProcess()
 	crashMode()
 	ctx, stop := notifyContext()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -35,60 +35,20 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
-// tuneProcess makes the process-wide settings the command's measured
-// memory use depends on (the library leaves them to programs), unless the
-// user made them in the environment.
-func tuneProcess() {
-	// The engine's large buffers are recycled and live long; collecting at
-	// half the default growth keeps resident memory close to what is live.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
-	// GDAL reads it on first use.
-	if os.Getenv("GDAL_CACHEMAX") == "" {
-		os.Setenv("GDAL_CACHEMAX", strconv.Itoa(gdalCacheMB))
-	}
-}
-
-// gdalCacheMB is GDAL's block cache size in MiB: omnimask reads and writes
-// each block about once, so GDAL's default (5 % of the machine's memory)
-// would only inflate resident memory.
-const gdalCacheMB = 64
-
-// Exit codes.
+// Exit codes, usage errors and the exit code of an error are cmdline's,
+// shared with omnimask-batch.
 const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitInterrupted = 130
+	exitOK          = cmdline.ExitOK
+	exitFailed      = cmdline.ExitFailed
+	exitUsage       = cmdline.ExitUsage
+	exitInterrupted = cmdline.ExitInterrupted
 )
 
-// usageError marks errors in the command line itself; cause, when set, is
-// the library error it reports.
-type usageError struct {
-	msg   string
-	cause error
-}
+type usageError = cmdline.UsageError
 
-func (e usageError) Error() string { return e.msg }
-func (e usageError) Unwrap() error { return e.cause }
+func usagef(format string, a ...any) error { return cmdline.Usagef(format, a...) }
 
-func usagef(format string, a ...any) error { return usageError{msg: fmt.Sprintf(format, a...)} }
-
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
-	case errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.As(err, &ue):
-		return exitUsage
-	}
-	return exitFailed
-}
+func exitCode(err error) int { return cmdline.ExitCode(err) }
 
 const usage = `omnimask — cloud and cloud-shadow masks for satellite scenes from any sensor
 

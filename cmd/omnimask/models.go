@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/omnimask/omnimask/engine"
+	"github.com/omnimask/omnimask/internal/cmdline"
 	"github.com/omnimask/omnimask/models"
 )
 
@@ -20,7 +21,7 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fs := newFlagSet("models", "[MODEL.onnx...] [flags]", stderr)
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
-	refs, err := parse(fs, args)
+	refs, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("version", "[flags]", stderr)
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := cmdline.Parse(fs, args); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "omnimask %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)

@@ -35,7 +35,7 @@ func checkRunOutputs(e *engine.Engine, groups [][]string, masks []string, req en
 		inputs = append(inputs, srcs...)
 	}
 	if err := engine.CheckOutputs(inputs, runOutputs(masks, req, preview)); err != nil {
-		return usageError{msg: err.Error(), cause: err}
+		return usageError{Msg: err.Error(), Cause: err}
 	}
 	return nil
 }

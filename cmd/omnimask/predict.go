@@ -27,7 +27,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene, stacked in order")
 	conf := fs.String("confidence", "", "also write per-class probabilities: uint8 (0..254 = 0..1, 255 nodata) or float32")
 	preview := fs.String("preview", "", "write a PNG quick look with the mask overlaid (one scene only, or a folder)")
-	scenes, err := parse(fs, args)
+	scenes, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	probs := fs.String("probabilities", "", "predict: class probabilities GeoTIFF (float32, one band per class named by it, NaN for nodata chips)")
 	pfile := fs.String("probe", "", "predict: probe file")
 	folds := fs.Int("folds", 0, "eval: folds of whole scenes (0: leave one scene out)")
-	files, err := parse(fs, args)
+	files, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&budgetMiB, "memory-budget", 0, "MiB of resident memory the process may hold: loaded models and all predictions in flight (default: a quarter of the machine); a request that does not fit now gets 429, one that never fits 413")
 	fs.BoolVar(&cfg.wait, "wait", false, "requests wait for memory budget instead of getting 429")
 	fs.StringVar(&cfg.tokenEnv, "token-env", "", "name of an environment variable holding a bearer token every request must present")
-	pos, err := parse(fs, args)
+	pos, err := cmdline.Parse(fs, args)
 	if err != nil {
 		return err
 	}
