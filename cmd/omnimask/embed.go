@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/omnimask/omnimask/embed"
 	"github.com/omnimask/omnimask/engine"
@@ -184,16 +183,9 @@ func embedSources(paths []string, po product.Options) []string {
 // all and the inference calls at once (dense mode runs one call at a time,
 // on all the threads).
 func embedThreads(fs *flag.FlagSet, threads, streams int, mode string) (int, int, error) {
-	limit := engine.MaxThreadsPerCore * runtime.NumCPU()
-	set := cmdline.SetFlags(fs)
-	if set["threads"] && (threads < 1 || threads > limit) {
-		return 0, 0, usagef("--threads %d: want 1..%d", threads, limit)
-	}
-	if threads == 0 {
-		threads = runtime.NumCPU()
-	}
-	if set["streams"] && (streams < 1 || streams > threads) {
-		return 0, 0, usagef("--streams %d: want 1..%d (the threads)", streams, threads)
+	threads, err := cmdline.CheckThreads(cmdline.SetFlags(fs), threads, streams)
+	if err != nil {
+		return 0, 0, usagef("%s", err)
 	}
 	switch {
 	case mode == "dense":

@@ -165,10 +165,10 @@ func embedRows() []numericRow {
 		ok("overlap", "0", "--mode", "dense", "--tile", "32"),
 		ok("overlap", "-1", "--mode", "dense", "--tile", "32"),
 		bad("threads", "0", "--threads 0: want 1.."),
-		bad("threads", fmt.Sprint(limit+1), fmt.Sprintf("--threads %d: want 1..%d", limit+1, limit)),
+		bad("threads", fmt.Sprint(limit+1), fmt.Sprintf("--threads %d: want 1..%d (%d per core; leave the flag out for all %d cores)", limit+1, limit, engine.MaxThreadsPerCore, cores)),
 		ok("threads", "1"),
 		bad("streams", "0", "--streams 0: want 1.."),
-		bad("streams", "2", "--streams 2: want 1..1 (the threads)", "--threads", "1"),
+		bad("streams", "2", "--streams 2: want 1..1 (at most the 1 threads; leave the flag out for 1)", "--threads", "1"),
 		ok("streams", "1"),
 	}
 }

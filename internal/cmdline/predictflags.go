@@ -47,21 +47,28 @@ func (f *EngineFlags) Check(set map[string]bool) error {
 	if f.Product != "" && len(f.Models) > 0 {
 		return fmt.Errorf("--product chooses its own models: give --model or --product, not both")
 	}
-	cores := runtime.NumCPU()
-	threads := cores
-	if set["threads"] {
-		if f.Threads < 1 || f.Threads > engine.MaxThreadsPerCore*cores {
-			return fmt.Errorf("--threads %d: want 1..%d (%d per core; leave the flag out for all %d cores)", f.Threads, engine.MaxThreadsPerCore*cores, engine.MaxThreadsPerCore, cores)
-		}
-		threads = f.Threads
-	}
-	if set["streams"] && (f.Streams < 1 || f.Streams > threads) {
-		return fmt.Errorf("--streams %d: want 1..%d (at most the %d threads; leave the flag out for %d)", f.Streams, threads, threads, min(2, threads))
+	if _, err := CheckThreads(set, f.Threads, f.Streams); err != nil {
+		return err
 	}
 	if set["batch-size"] && (f.BatchSize < 1 || f.BatchSize > engine.MaxBatchSize) {
 		return fmt.Errorf("--batch-size %d: want 1..%d (leave the flag out for 1)", f.BatchSize, engine.MaxBatchSize)
 	}
 	return nil
+}
+
+// CheckThreads checks --threads and --streams when given explicitly (set)
+// and returns the threads in all: threads, or all cores without the flag.
+func CheckThreads(set map[string]bool, threads, streams int) (int, error) {
+	cores := runtime.NumCPU()
+	if !set["threads"] {
+		threads = cores
+	} else if threads < 1 || threads > engine.MaxThreadsPerCore*cores {
+		return 0, fmt.Errorf("--threads %d: want 1..%d (%d per core; leave the flag out for all %d cores)", threads, engine.MaxThreadsPerCore*cores, engine.MaxThreadsPerCore, cores)
+	}
+	if set["streams"] && (streams < 1 || streams > threads) {
+		return 0, fmt.Errorf("--streams %d: want 1..%d (at most the %d threads; leave the flag out for %d)", streams, threads, threads, min(2, threads))
+	}
+	return threads, nil
 }
 
 // RequestFlags are the flags that configure one prediction, as predict,
