@@ -166,6 +166,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 		// of the patches, and its scores, transformed back, are added to
 		// the identity's, then averaged. The identity alone (tta.None) is
 		// the plain run.
+		bad := 0 // patch pixels without usable scores
 		for ti, t := range ts {
 			x, out := in, dst
 			if ti > 0 {
@@ -174,9 +175,11 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 					t.Apply(x[j*PP:][:PP], in[j*PP:][:PP], int(P))
 				}
 			}
-			if err := r.runModel(mod, x, inShape, out, outShape, tmp); err != nil {
+			nb, err := r.runModel(mod, x, inShape, out, outShape, tmp)
+			if err != nil {
 				return err
 			}
+			bad += nb
 			if ti > 0 {
 				inv := t.Inverse()
 				for j := range mk / PP {
@@ -189,7 +192,14 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 			for j := range dst {
 				dst[j] *= inv
 			}
+			if bad > 0 {
+				// A patch pixel bad in any of the runs is NaN in
+				// their mean: counted once, not once per run.
+				bad = nanPixels(dst, int(n), K, PP)
+			}
 		}
+		r.nanOut.Add(int64(bad))
+		r.inferred.Add(n * P * P)
 		switch {
 		case K != r.K: // a product's model: its channels of each patch
 			for j := range int(n) {
@@ -214,8 +224,9 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 }
 
 // runModel runs one model on n patches (in, of inShape) and leaves its
-// class scores (kinds.go), outShape[1] = K channels of each, in dst.
-func (r *run) runModel(mod *model, in []float32, inShape [4]int64, dst []float32, outShape [4]int64, tmp *scratch) error {
+// class scores (kinds.go), outShape[1] = K channels of each, in dst; it
+// returns the number of patch pixels without usable scores (all NaN).
+func (r *run) runModel(mod *model, in []float32, inShape [4]int64, dst []float32, outShape [4]int64, tmp *scratch) (int, error) {
 	n, K, PP := int(outShape[0]), int(outShape[1]), int(outShape[2]*outShape[3])
 	raw, shape := dst, outShape
 	kind := mod.manifest.Output
@@ -226,7 +237,7 @@ func (r *run) runModel(mod *model, in []float32, inShape [4]int64, dst []float32
 	err := mod.run.Run(in, inShape, raw, shape)
 	r.busy.stop(t0)
 	if err != nil {
-		return fmt.Errorf("%s: %w", mod.name, err)
+		return 0, fmt.Errorf("%s: %w", mod.name, err)
 	}
 	var bad int
 	switch kind {
@@ -237,9 +248,21 @@ func (r *run) runModel(mod *model, in []float32, inShape [4]int64, dst []float32
 	default:
 		bad = sanitize(dst, n, K, PP, kind == models.Probabilities)
 	}
-	r.nanOut.Add(int64(bad))
-	r.inferred.Add(int64(n * PP))
-	return nil
+	return bad, nil
+}
+
+// nanPixels counts the patch pixels of n patches of k score planes whose
+// scores are NaN (the kinds and sanitize make all of a pixel's scores NaN).
+func nanPixels(scores []float32, n, k, plane int) int {
+	bad := 0
+	for i := range n {
+		for _, v := range scores[i*k*plane:][:plane] {
+			if v != v {
+				bad++
+			}
+		}
+	}
+	return bad
 }
 
 // busyClock measures the wall time during which at least one inference

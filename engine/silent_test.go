@@ -25,6 +25,24 @@ func (c *corruptRunner) Run(in []float32, inShape [4]int64, out []float32, outSh
 	return nil
 }
 
+// corruptEngine is a one-thread engine on the fake network of ref whose
+// outputs spoil spoils, closed when the test ends.
+func corruptEngine(t *testing.T, ref string, spoil func(out []float32, n, k, plane int)) *Engine {
+	t.Helper()
+	m, fr := fakeModel(t, ref)
+	m.run = &corruptRunner{fakeRunner: fr, spoil: spoil}
+	opts, err := Options{Threads: 1}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := assemble(opts, []*model{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
 // TestUnusableModelOutputs enumerates model outputs that carry no class:
 // all NaN, all +Inf, all -Inf, probabilities all zero — an error, no file —
 // and partly so — a warning giving the fraction, those pixels nodata —,
@@ -77,17 +95,7 @@ func TestUnusableModelOutputs(t *testing.T) {
 		}, false, "", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, fr := fakeModel(t, tc.model)
-			m.run = &corruptRunner{fakeRunner: fr, spoil: tc.spoil}
-			opts, err := Options{Threads: 1}.withDefaults()
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := assemble(opts, []*model{m})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
+			e := corruptEngine(t, tc.model, tc.spoil)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "m.tif")
 			res, err := e.Predict(context.Background(), synthScene(96, 80, 3), Request{NoResample: true, PatchSize: 32, Overlap: 8, Output: out})

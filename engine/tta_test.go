@@ -16,9 +16,13 @@ import (
 // patch as well as on its value, so that a transformed patch does not give
 // the transformed output: what test-time augmentation averages differs
 // from transform to transform.
-type posRunner struct{ seed float32 }
+type posRunner struct {
+	seed  float32
+	calls int
+}
 
 func (f *posRunner) Run(in []float32, inShape [4]int64, out []float32, outShape [4]int64) error {
+	f.calls++
 	n, c, h, w := int(inShape[0]), int(inShape[1]), int(inShape[2]), int(inShape[3])
 	k := int(outShape[1])
 	for i := range n {
@@ -93,6 +97,16 @@ func TestTTAIsMeanOfUntransformed(t *testing.T) {
 				if err := r.runBatch(context.Background(), b, &tmp); err != nil {
 					t.Fatal(err)
 				}
+				// Each member runs once per transform; the patch pixels
+				// it inferred count once (as NaN pixels do).
+				for i, net := range nets {
+					if got := net.(*posRunner).calls; got != mode.Calls() {
+						t.Errorf("member %d: %d inference calls, want %d", i, got, mode.Calls())
+					}
+				}
+				if got, want := r.inferred.Load(), int64(members*n*PP); got != want {
+					t.Errorf("inferred %d patch pixels, want %d", got, want)
+				}
 				want := make([]float32, n*K*PP)
 				for _, net := range nets {
 					mean := make([]float32, n*K*PP)
@@ -135,9 +149,6 @@ func TestTTAIsMeanOfUntransformed(t *testing.T) {
 					if sameBits(b0.scores, b.scores) {
 						t.Error("augmented scores equal the plain ones: the test network is not position-dependent")
 					}
-				}
-				if got, wantCalls := r.inferred.Load(), int64(members*mode.Calls()*n*PP); got != wantCalls {
-					t.Errorf("inferred %d patch pixels, want %d", got, wantCalls)
 				}
 			})
 		}
