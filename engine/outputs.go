@@ -26,11 +26,8 @@ var (
 // VRT (recursively) and the sidecars GDAL reads beside them. An output must
 // not be any of them (see CheckOutputs).
 func (e *Engine) Sources(paths []string, req Request) ([]string, error) {
-	if s, sreq, err := e.forProduct(req); err != nil || s != e {
-		if err != nil {
-			return nil, err
-		}
-		return s.Sources(paths, sreq)
+	if res, ok, err := onProduct(e, req, func(s *Engine, r Request) ([]string, error) { return s.Sources(paths, r) }); ok {
+		return res, err
 	}
 	var out []string
 	for _, p := range paths {

@@ -25,11 +25,8 @@ var ErrOutputIsInput = errors.New("engine: output path is an input file")
 // files open but cannot be predicted with req, it returns what is known of
 // them (Files, Driver, Source, Size, Geo) with the error.
 func (e *Engine) Inspect(ctx context.Context, paths []string, req Request) (*Plan, error) {
-	if s, sreq, err := e.forProduct(req); err != nil || s != e {
-		if err != nil {
-			return nil, classify(err, false)
-		}
-		return s.Inspect(ctx, paths, sreq)
+	if res, ok, err := onProduct(e, req, func(s *Engine, r Request) (*Plan, error) { return s.Inspect(ctx, paths, r) }); ok {
+		return res, err
 	}
 	ctx, done, err := e.enter(ctx)
 	if err != nil {
@@ -175,11 +172,8 @@ func fileInfo(s *gdalio.Scene) sceneInfo {
 // files stacked in order). With req.Output set it writes a georeferenced
 // mask there (atomically); otherwise the mask is returned in memory.
 func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (*Result, error) {
-	if s, sreq, err := e.forProduct(req); err != nil || s != e {
-		if err != nil {
-			return nil, classify(err, false)
-		}
-		return s.PredictFile(ctx, paths, sreq)
+	if res, ok, err := onProduct(e, req, func(s *Engine, r Request) (*Result, error) { return s.PredictFile(ctx, paths, r) }); ok {
+		return res, err
 	}
 	t0 := time.Now()
 	ctx, req, done, err := e.begin(ctx, paths, req)
@@ -215,11 +209,8 @@ func (e *Engine) PredictFile(ctx context.Context, paths []string, req Request) (
 // Predict predicts an in-memory scene. With req.Output set the mask is also
 // written to that file.
 func (e *Engine) Predict(ctx context.Context, sc *Scene, req Request) (*Result, error) {
-	if s, sreq, err := e.forProduct(req); err != nil || s != e {
-		if err != nil {
-			return nil, classify(err, false)
-		}
-		return s.Predict(ctx, sc, sreq)
+	if res, ok, err := onProduct(e, req, func(s *Engine, r Request) (*Result, error) { return s.Predict(ctx, sc, r) }); ok {
+		return res, err
 	}
 	t0 := time.Now()
 	ctx, req, done, err := e.begin(ctx, nil, req)
@@ -477,11 +468,8 @@ func (e *Engine) createFiles(p *Plan, req Request, res *Result) (*fileSink, erro
 // PlanScene returns the plan Predict would follow for an in-memory scene
 // (its Memory is what the memory budget admits), reading no pixel.
 func (e *Engine) PlanScene(sc *Scene, req Request) (*Plan, error) {
-	if s, sreq, err := e.forProduct(req); err != nil || s != e {
-		if err != nil {
-			return nil, classify(err, false)
-		}
-		return s.PlanScene(sc, sreq)
+	if res, ok, err := onProduct(e, req, func(s *Engine, r Request) (*Plan, error) { return s.PlanScene(sc, r) }); ok {
+		return res, err
 	}
 	p, err := e.planScene(sc, req)
 	return p, classify(err, true)

@@ -57,6 +57,21 @@ func (e *Engine) forProduct(req Request) (*Engine, Request, error) {
 	return s, req, nil
 }
 
+// onProduct runs call on the engine that serves req.Product when that is
+// not e (forProduct), with req for it, and reports whether it did; an
+// error opening that engine is returned classified.
+func onProduct[T any](e *Engine, req Request, call func(*Engine, Request) (T, error)) (res T, done bool, err error) {
+	s, sreq, err := e.forProduct(req)
+	if err != nil {
+		return res, true, classify(err, false)
+	}
+	if s == e {
+		return res, false, nil
+	}
+	res, err = call(s, sreq)
+	return res, true, err
+}
+
 // ForProduct returns the engine that serves Request.Product name on e: e
 // itself for "" or e's own product, else the product's engine, opened on
 // first use with e's options and closed with e (the caller must not close
