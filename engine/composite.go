@@ -24,7 +24,7 @@ type variant struct {
 	roles  []*model
 	layout *layout
 	off, k []int // per model: its first score channel and its class count
-	share  []int // per model: models averaged into its channels (an ensemble)
+	avg    int   // models averaged into the score channels: an ensemble's size (0 for a composite)
 	K      int   // score channels
 	// Composite products only: per rule, its conditions (all must hold;
 	// the last rule has none) and the class id it gives.
@@ -41,10 +41,10 @@ func (v *variant) limits(l limits) limits {
 // ensembleVariant is the variant of a plain engine: every model writes the
 // same channels, averaged.
 func ensembleVariant(mods []*model, lay *layout) *variant {
-	v := &variant{models: mods, layout: lay, K: len(mods[0].manifest.Classes)}
+	v := &variant{models: mods, layout: lay, K: len(mods[0].manifest.Classes), avg: len(mods)}
 	lay.scores = v.K
 	for range mods {
-		v.off, v.k, v.share = append(v.off, 0), append(v.k, v.K), append(v.share, len(mods))
+		v.off, v.k = append(v.off, 0), append(v.k, v.K)
 	}
 	return v
 }
@@ -149,7 +149,7 @@ func newCompositeVariant(c *models.Composite, mods []*model) (*variant, error) {
 	}
 	v := &variant{models: uniq, roles: mods, layout: lay}
 	for _, m := range uniq {
-		v.off, v.k, v.share = append(v.off, v.K), append(v.k, len(m.manifest.Classes)), append(v.share, 1)
+		v.off, v.k = append(v.off, v.K), append(v.k, len(m.manifest.Classes))
 		v.K += len(m.manifest.Classes)
 	}
 	lay.scores = v.K

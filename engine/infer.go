@@ -211,7 +211,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 			}
 		}
 	}
-	if k := v.share[0]; k > 1 {
+	if k := v.avg; k > 1 {
 		inv := 1 / float32(k)
 		for j := range scores {
 			scores[j] *= inv
