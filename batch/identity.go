@@ -57,7 +57,7 @@ func ModelHash(ref string) (string, error) {
 		h.Write(b)
 		return hex.EncodeToString(h.Sum(nil)), nil
 	}
-	if err := hashFile(h, ref); err != nil {
+	if _, err := hashFile(h, ref); err != nil {
 		return "", err
 	}
 	side, err := os.ReadFile(ref + ".json")
@@ -96,16 +96,18 @@ func ProductHash(ref string) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-func hashFile(h io.Writer, path string) error {
+// hashFile writes the contents of path to h and returns their size.
+func hashFile(h io.Writer, path string) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", path, err)
 	}
-	return nil
+	return n, nil
 }
 
 // FileSum identifies a file's contents.
@@ -117,14 +119,9 @@ type FileSum struct {
 // Sum returns the size and SHA-256 of a file.
 func Sum(path string) (FileSum, error) {
 	h := sha256.New()
-	f, err := os.Open(path)
+	n, err := hashFile(h, path)
 	if err != nil {
 		return FileSum{}, err
-	}
-	defer f.Close()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return FileSum{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return FileSum{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
