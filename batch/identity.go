@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/models"
 )
 
@@ -232,9 +233,11 @@ func Resume(mask, confidence, scene string, id Identity) (*Record, string) {
 	return &st.Record, ""
 }
 
-// writeAtomic writes data to a temporary file beside path and renames it.
+// writeAtomic writes data to a temporary file beside path, named as the
+// engine names its temporaries (gdalio.RemoveStale removes those a killed
+// run left), and renames it.
 func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	f, err := os.CreateTemp(filepath.Dir(path), gdalio.TempPattern(path))
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,14 @@ package batch
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/omnimask/omnimask/internal/testutil"
 )
 
 // TestSum: Sum and ModelHash (of a model file without a sidecar) give the
@@ -25,5 +30,36 @@ func TestSum(t *testing.T) {
 	}
 	if _, err := Sum(filepath.Join(d, "gone")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Sum(missing) = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestWriteAtomic: the file is written whole with mode 0644 through a
+// temporary named as gdalio names its own (DEST.tmp-PID-RANDOM), which a
+// failed rename leaves behind nowhere.
+func TestWriteAtomic(t *testing.T) {
+	d := t.TempDir()
+	p := filepath.Join(d, "summary.csv")
+	if err := writeAtomic(p, []byte("a,b\n")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "a,b\n" {
+		t.Errorf("read back %q, %v", b, err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, %v; want 0644", st.Mode(), err)
+	}
+	// A destination that is a folder with a file in it cannot be replaced.
+	dest := filepath.Join(d, "stamp.json")
+	touch(t, filepath.Join(dest, "x"), "")
+	err := writeAtomic(dest, []byte("{}"))
+	var le *os.LinkError
+	if !errors.As(err, &le) {
+		t.Fatalf("writeAtomic over a folder: %v, want a rename error", err)
+	}
+	if prefix := fmt.Sprintf("stamp.json.tmp-%d-", os.Getpid()); !strings.HasPrefix(filepath.Base(le.Old), prefix) {
+		t.Errorf("temporary %s, want %s…", filepath.Base(le.Old), prefix)
+	}
+	if names := testutil.DirNames(t, d); strings.Join(names, ",") != "stamp.json,summary.csv" {
+		t.Errorf("left %v", names)
 	}
 }
