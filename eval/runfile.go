@@ -17,8 +17,8 @@ import (
 )
 
 // Run is a run description: the scenes to predict, their reference masks and
-// how to read and score them. Fields at the top level (sensor, bands,
-// resolution_m, label_map) are defaults that a scene may override.
+// how to read and score them. Its Settings (sensor, bands, resolution_m,
+// label_map, scale, offset) are defaults that a scene may override.
 type Run struct {
 	Name        string `json:"name" yaml:"name"`
 	Description string `json:"description,omitempty" yaml:"description"`
@@ -26,18 +26,11 @@ type Run struct {
 	// relative to the run file's folder; empty means the run file's folder.
 	DataRoot string `json:"data_root,omitempty" yaml:"data_root"`
 
-	Sensor     string   `json:"sensor,omitempty" yaml:"sensor"`
-	Bands      string   `json:"bands,omitempty" yaml:"bands"`
-	Resolution float64  `json:"resolution_m,omitempty" yaml:"resolution_m"`
-	LabelMap   LabelMap `json:"label_map,omitempty" yaml:"label_map"`
+	Settings `yaml:",inline"`
 	// Product, when set, runs that composite product (engine.Request.Product,
 	// e.g. "water") instead of the engine's models; groups then name the
 	// product's classes.
 	Product string `json:"product,omitempty" yaml:"product"`
-	// Scale and Offset give the scenes' reflectance (value x scale +
-	// offset) to models that want reflectance (engine.Request.Scale).
-	Scale  []float64 `json:"scale,omitempty" yaml:"scale"`
-	Offset []float64 `json:"offset,omitempty" yaml:"offset"`
 
 	// Groups are the scoring groups, in report order; every model class
 	// must belong to exactly one.
@@ -48,18 +41,47 @@ type Run struct {
 	Path string `json:"-" yaml:"-"`
 }
 
+// Settings are how a run's scenes are read and scored: a run's are the
+// defaults of its scenes, a scene's override them field by field (Scale
+// and Offset together).
+type Settings struct {
+	Sensor     string   `json:"sensor,omitempty" yaml:"sensor"`
+	Bands      string   `json:"bands,omitempty" yaml:"bands"`
+	Resolution float64  `json:"resolution_m,omitempty" yaml:"resolution_m"`
+	LabelMap   LabelMap `json:"label_map,omitempty" yaml:"label_map"`
+	// Scale and Offset give the scenes' reflectance (value x scale +
+	// offset) to models that want reflectance (engine.Request.Scale).
+	Scale  []float64 `json:"scale,omitempty" yaml:"scale"`
+	Offset []float64 `json:"offset,omitempty" yaml:"offset"`
+}
+
+// or returns s with what it leaves unset taken from d.
+func (s Settings) or(d Settings) Settings {
+	if s.Sensor == "" {
+		s.Sensor = d.Sensor
+	}
+	if s.Bands == "" {
+		s.Bands = d.Bands
+	}
+	if s.Resolution == 0 {
+		s.Resolution = d.Resolution
+	}
+	if s.LabelMap == nil {
+		s.LabelMap = d.LabelMap
+	}
+	if s.Scale == nil && s.Offset == nil {
+		s.Scale, s.Offset = d.Scale, d.Offset
+	}
+	return s
+}
+
 // Scene is one scene of a run. After parsing, the run's defaults are filled
 // in, so every field holds the value in effect.
 type Scene struct {
-	Name       string    `json:"name,omitempty" yaml:"name"`
-	Image      Files     `json:"image" yaml:"image"`
-	Mask       string    `json:"mask" yaml:"mask"`
-	Sensor     string    `json:"sensor,omitempty" yaml:"sensor"`
-	Bands      string    `json:"bands,omitempty" yaml:"bands"`
-	Resolution float64   `json:"resolution_m,omitempty" yaml:"resolution_m"`
-	LabelMap   LabelMap  `json:"label_map,omitempty" yaml:"label_map"`
-	Scale      []float64 `json:"scale,omitempty" yaml:"scale"`
-	Offset     []float64 `json:"offset,omitempty" yaml:"offset"`
+	Name     string `json:"name,omitempty" yaml:"name"`
+	Image    Files  `json:"image" yaml:"image"`
+	Mask     string `json:"mask" yaml:"mask"`
+	Settings `yaml:",inline"`
 }
 
 // Files is one image file, or several per-band files stacked in order. In a
@@ -327,26 +349,12 @@ func (r *Run) validate() error {
 	seen := map[string]bool{}
 	for i := range r.Scenes {
 		s := &r.Scenes[i]
-		if s.Sensor == "" {
-			s.Sensor = r.Sensor
-		}
+		s.Settings = s.Settings.or(r.Settings)
 		switch s.Sensor {
 		case "":
 			s.Sensor = "unknown"
 		case "all":
 			return fmt.Errorf("scene %d: sensor name \"all\" is reserved for the overall scores", i+1)
-		}
-		if s.Bands == "" {
-			s.Bands = r.Bands
-		}
-		if s.Resolution == 0 {
-			s.Resolution = r.Resolution
-		}
-		if s.LabelMap == nil {
-			s.LabelMap = r.LabelMap
-		}
-		if s.Scale == nil && s.Offset == nil {
-			s.Scale, s.Offset = r.Scale, r.Offset
 		}
 		if len(s.Image) == 0 || s.Mask == "" {
 			return fmt.Errorf("scene %d: image and mask are required", i+1)

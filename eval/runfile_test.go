@@ -216,3 +216,21 @@ func TestWaterRunFile(t *testing.T) {
 		t.Errorf("product %q groups %+v", r.Product, r.Groups)
 	}
 }
+
+// TestSettingsOr: a scene's settings override the run's field by field,
+// scale and offset as a pair (a scene's offset alone keeps no scale).
+func TestSettingsOr(t *testing.T) {
+	run := Settings{Sensor: "landsat8", Bands: "1,2,3", Resolution: 30, LabelMap: LabelMap{0: {}}, Scale: []float64{2}, Offset: []float64{1}}
+	for _, tc := range []struct {
+		scene, want Settings
+	}{
+		{Settings{}, run},
+		{Settings{Sensor: "s2", Resolution: 10}, Settings{Sensor: "s2", Bands: "1,2,3", Resolution: 10, LabelMap: run.LabelMap, Scale: run.Scale, Offset: run.Offset}},
+		{Settings{Bands: "4", LabelMap: LabelMap{}}, Settings{Sensor: "landsat8", Bands: "4", Resolution: 30, LabelMap: LabelMap{}, Scale: run.Scale, Offset: run.Offset}},
+		{Settings{Offset: []float64{-0.1}}, Settings{Sensor: "landsat8", Bands: "1,2,3", Resolution: 30, LabelMap: run.LabelMap, Offset: []float64{-0.1}}},
+	} {
+		if got := tc.scene.or(run); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%+v.or(run) = %+v, want %+v", tc.scene, got, tc.want)
+		}
+	}
+}
