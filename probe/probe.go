@@ -70,11 +70,15 @@ func Fit(x [][]float64, y []int, classes []string, lambda float64) (*Probe, erro
 	}
 	P := D + 1
 	prob := make([]float64, K)
+	rows := make([][]float64, K)
 	fg := func(w, grad []float64) float64 {
 		clear(grad)
+		for k := range rows {
+			rows[k] = w[k*P : (k+1)*P]
+		}
 		var loss float64
 		for i, r := range z {
-			softmax(prob, w, r)
+			softmax(prob, rows, r)
 			loss -= math.Log(max(prob[y[i]], 1e-300))
 			if grad == nil {
 				continue
@@ -134,14 +138,13 @@ func (p *Probe) standardise(r []float64) []float64 {
 }
 
 // softmax writes the class probabilities of standardised features z under
-// the flat weights w (K x (D+1)) into prob.
-func softmax(prob, w, z []float64) {
-	P := len(z) + 1
+// the weights w (per class, D weights and a bias, as Probe.W) into prob.
+func softmax(prob []float64, w [][]float64, z []float64) {
 	top := math.Inf(-1)
-	for k := range prob {
-		s := w[k*P+len(z)]
+	for k, row := range w[:len(prob)] {
+		s := row[len(z)]
 		for j, v := range z {
-			s += w[k*P+j] * v
+			s += row[j] * v
 		}
 		prob[k] = s
 		top = max(top, s)
@@ -158,13 +161,8 @@ func softmax(prob, w, z []float64) {
 
 // Predict returns the class probabilities of one feature vector.
 func (p *Probe) Predict(x []float64) []float64 {
-	K := len(p.W)
-	flat := make([]float64, 0, K*(len(x)+1))
-	for _, r := range p.W {
-		flat = append(flat, r...)
-	}
-	prob := make([]float64, K)
-	softmax(prob, flat, p.standardise(x))
+	prob := make([]float64, len(p.W))
+	softmax(prob, p.W, p.standardise(x))
 	return prob
 }
 

@@ -116,3 +116,38 @@ func TestFitRefusesPenalty(t *testing.T) {
 		t.Errorf("lambda 0: %v", err)
 	}
 }
+
+// TestPredict: the softmax of the standardised features under W (bias
+// plus the weighted features, in that order), computed without copying the
+// weights: one allocation a call, the probabilities returned.
+func TestPredict(t *testing.T) {
+	x, y, _ := blobs(90, 4)
+	p, err := Fit(x, y, []string{"a", "b", "c"}, 1e-2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range x[:10] {
+		want := make([]float64, len(p.W))
+		var sum float64
+		top := math.Inf(-1)
+		for k, w := range p.W {
+			s := w[len(r)]
+			for j, v := range r {
+				s += w[j] * ((v - p.Mean[j]) / p.Std[j])
+			}
+			want[k], top = s, max(top, s)
+		}
+		for k := range want {
+			want[k] = math.Exp(want[k] - top)
+			sum += want[k]
+		}
+		for k, q := range p.Predict(r) {
+			if q != want[k]/sum {
+				t.Fatalf("class %d: %v, want %v", k, q, want[k]/sum)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { p.Predict(x[0]) }); n > 1 {
+		t.Errorf("Predict: %v allocations a call, want 1 (the probabilities; the features stay on the stack)", n)
+	}
+}
