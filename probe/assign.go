@@ -141,19 +141,12 @@ func pointsIn(e *Embeddings, pts []Point) (x, y []float64, ok []bool, err error)
 		return x, y, ok, nil // scene pixel coordinates already
 	}
 	t := e.Geo.Transform
-	det := t[1]*t[5] - t[2]*t[4]
-	if det == 0 {
+	if t.Singular() {
 		return nil, nil, nil, fmt.Errorf("%s: singular geotransform %v", e.Path, t)
 	}
 	S, C := float64(e.Sidecar.Stride), float64(e.Sidecar.Chip)
 	for k := range pts {
-		dx, dy := x[k]-t[0], y[k]-t[3]
-		var u, v float64
-		if t[2] == 0 && t[4] == 0 {
-			u, v = dx/t[1], dy/t[5]
-		} else {
-			u, v = (t[5]*dx-t[2]*dy)/det, (t[1]*dy-t[4]*dx)/det
-		}
+		u, v := t.Invert(x[k], y[k])
 		// The embeddings' pixel u is the stride-wide cell centred on chip
 		// u, whose first scene pixel is u*stride.
 		x[k], y[k] = u*S+(C-S)/2, v*S+(C-S)/2

@@ -26,6 +26,22 @@ func (t GeoTransform) Apply(px, py float64) (x, y float64) {
 	return t[0] + px*t[1] + py*t[2], t[3] + px*t[4] + py*t[5]
 }
 
+// Singular reports whether t has no inverse: it maps every pixel position
+// onto one line (or point).
+func (t GeoTransform) Singular() bool { return t[1]*t[5]-t[2]*t[4] == 0 }
+
+// Invert returns the pixel position (px, py) of georeferenced coordinates
+// (x, y): the inverse of Apply. For a singular t (Singular) it is not
+// finite.
+func (t GeoTransform) Invert(x, y float64) (px, py float64) {
+	dx, dy := x-t[0], y-t[3]
+	if !t.Rotated() {
+		return dx / t[1], dy / t[5]
+	}
+	det := t[1]*t[5] - t[2]*t[4]
+	return (t[5]*dx - t[2]*dy) / det, (t[1]*dy - t[4]*dx) / det
+}
+
 // Scale returns the transform of the same area sampled with pixels sx and sy
 // times larger along columns and rows.
 func (t GeoTransform) Scale(sx, sy float64) GeoTransform {

@@ -94,6 +94,22 @@ func TestGeoTransformApply(t *testing.T) {
 		if x != tt.wantX || y != tt.wantY {
 			t.Errorf("%v.Apply(%v, %v) = (%v, %v), want (%v, %v)", tt.t, tt.px, tt.py, x, y, tt.wantX, tt.wantY)
 		}
+		// Invert undoes it, exactly here (the positions are exact in binary).
+		if px, py := tt.t.Invert(tt.wantX, tt.wantY); px != tt.px || py != tt.py || tt.t.Singular() {
+			t.Errorf("%v.Invert(%v, %v) = (%v, %v), want (%v, %v); singular %v", tt.t, tt.wantX, tt.wantY, px, py, tt.px, tt.py, tt.t.Singular())
+		}
+	}
+}
+
+// A singular transform is said to be one, and has no finite inverse.
+func TestGeoTransformSingular(t *testing.T) {
+	for _, s := range []GeoTransform{{0, 0, 0, 0, 0, -10}, {0, 10, 0, 0, 0, 0}, {0, 1, 2, 0, 2, 4}, {}} {
+		if !s.Singular() {
+			t.Errorf("%v: not singular", s)
+		}
+		if px, py := s.Invert(1, 1); !math.IsInf(px, 0) && !math.IsNaN(px) && !math.IsInf(py, 0) && !math.IsNaN(py) {
+			t.Errorf("%v.Invert(1, 1) = (%v, %v), finite", s, px, py)
+		}
 	}
 }
 
