@@ -167,18 +167,17 @@ func patch(e *embed.Encoder, img, tmp string) ([]sample, time.Duration, error) {
 	name := strings.TrimSuffix(filepath.Base(img), "_image.tif")
 	out := filepath.Join(tmp, name+".tif")
 	t := time.Now()
-	var res *embed.Result
 	var err error
 	if mode == "dense" {
-		res, err = embed.Dense(context.Background(), e, []string{img}, out, embed.DenseOptions{Tile: 256, Overlap: -1, MaxNoData: 1})
+		_, err = embed.Dense(context.Background(), e, []string{img}, out, embed.DenseOptions{Tile: 256, Overlap: -1, MaxNoData: 1})
 	} else {
-		res, err = embed.Chips(context.Background(), e, []string{img}, out, embed.Options{Chip: chip, MaxNoData: 1})
+		_, err = embed.Chips(context.Background(), e, []string{img}, out, embed.Options{Chip: chip, MaxNoData: 1})
 	}
 	if err != nil {
 		return nil, 0, err
 	}
 	d := time.Since(t)
-	emb, _, _, err := readAll(out)
+	emb, err := probe.ReadEmbeddings(out)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -191,8 +190,8 @@ func patch(e *embed.Encoder, img, tmp string) ([]sample, time.Duration, error) {
 		return nil, 0, err
 	}
 	var out2 []sample
-	for r := range res.Rows {
-		for c := range res.Cols {
+	for r := range emb.Rows {
+		for c := range emb.Cols {
 			var nClear, nCloud int
 			for y := r * chip; y < (r+1)*chip; y++ {
 				for x := c * chip; x < (c+1)*chip; x++ {
@@ -212,11 +211,8 @@ func patch(e *embed.Encoder, img, tmp string) ([]sample, time.Duration, error) {
 			default:
 				continue
 			}
-			for _, b := range emb {
-				s.emb = append(s.emb, float64(b[r*res.Cols+c]))
-			}
-			if math.IsNaN(s.emb[0]) {
-				continue
+			if s.emb = emb.Vectors[r*emb.Cols+c]; s.emb == nil {
+				continue // nodata chip
 			}
 			for _, b := range px {
 				var sum, ss float64
