@@ -255,7 +255,7 @@ func (s *server) models(w http.ResponseWriter, r *http.Request) {
 		Classes       []class  `json:"classes"`
 	}{Models: s.e.Models(), Version: m.Version, Bands: m.Bands, Resolution: m.ResolutionM, MinResolution: m.MinResolution,
 		MaxResolution: m.MaxResolution, PatchSize: m.PatchSize, Overlap: m.Overlap}
-	for _, c := range m.Classes {
+	for _, c := range s.e.Classes() {
 		out.Classes = append(out.Classes, class{c.ID, c.Name, c.Color})
 	}
 	w.Header().Set("Content-Type", "application/json")

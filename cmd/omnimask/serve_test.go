@@ -178,6 +178,22 @@ func TestServeProductClasses(t *testing.T) {
 	if want := "land,water,thick_cloud,thin_cloud,cloud_shadow"; strings.Join(names, ",") != want {
 		t.Fatalf("classes %v, want %s", names, want)
 	}
+	mr, err := http.Get(ts.URL + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mr.Body.Close()
+	var ms struct{ Classes []struct{ Name string } }
+	if err := json.NewDecoder(mr.Body).Decode(&ms); mr.StatusCode != 200 || err != nil {
+		t.Fatalf("/v1/models: %d %v", mr.StatusCode, err)
+	}
+	names = names[:0]
+	for _, c := range ms.Classes {
+		names = append(names, c.Name)
+	}
+	if want := "land,water,thick_cloud,thin_cloud,cloud_shadow"; strings.Join(names, ",") != want {
+		t.Errorf("/v1/models classes %v, want %s", names, want)
+	}
 	pix, _, _, _ := readMask(t, filepath.Join(root, "mask.tif"))
 	var n [256]int64
 	for _, v := range pix {
