@@ -42,7 +42,8 @@ type Options struct {
 	// for reflectance encoders when Scale is 0.
 	units []sensor.Units
 
-	onBatch func(in []float32, n int) // test hook: each batch before inference
+	onBatch   func(in []float32, n int) // test hook: each batch before inference
+	floatRows bool                      // test hook: read integer bands as float32 (floatRows)
 }
 
 // Result describes a finished chips run.

@@ -98,26 +98,16 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs, h in
 	fill := n.m.NoDataFill
 	for c := range strip.C {
 		out := dst[c*np : (c+1)*np]
-		mean, std := 0.0, 1.0
-		switch n.m.Normalization.Kind {
-		case models.Fixed:
-			mean, std = n.m.Normalization.Mean[c], n.m.Normalization.Std[c]
-		case models.ZScore:
+		mean, std := n.fixedStats(c)
+		if n.m.Normalization.Kind == models.ZScore {
 			mean, std = n.zstats(strip, c, x0, y0, cs, h)
 		}
-		scale, offset := n.scale[c], n.offset[c]
-		if n.m.Normalization.Kind == models.ZScore {
-			scale, offset = 1, 0
-		}
-		if ns := n.m.Normalization.Scale; ns != nil { // manifest per-band scale/offset, after the units
-			scale, offset = scale*ns[c], offset*ns[c]+n.m.Normalization.Offset[c]
-		}
+		scale, offset := n.units(c)
 		if n.m.Normalization.Kind == models.SoftCon {
 			n.softcon(out, strip, c, x0, y0, cs, h, scale, offset)
 			continue
 		}
-		// (x*scale + offset - mean) / std as one multiply-add in float64
-		a, b := scale/std, (offset-mean)/std
+		a, b := affine(scale, offset, mean, std)
 		for y := range h {
 			row := strip.Row(c, y0+y)[x0 : x0+cs]
 			valid := n.valid[(y0-oy+y)*n.stripW+x0:]
@@ -127,11 +117,58 @@ func (n *normalizer) chip(dst []float32, strip *raster.Float32, x0, y0, cs, h in
 					o[x] = fill
 					continue
 				}
-				o[x] = float32(float64(v)*a + b)
+				o[x] = applyAffine(float64(v), a, b)
 			}
 		}
 	}
 	return true
+}
+
+// fixedStats is channel c's mean and std for the static normalisations:
+// the manifest's for fixed, 0 and 1 otherwise (zscore's are per chip).
+func (n *normalizer) fixedStats(c int) (mean, std float64) {
+	if n.m.Normalization.Kind == models.Fixed {
+		return n.m.Normalization.Mean[c], n.m.Normalization.Std[c]
+	}
+	return 0, 1
+}
+
+// units is channel c's scale and offset from values as read to the
+// normalisation's input: the reflectance units (none for zscore), then the
+// manifest's per-band scale and offset.
+func (n *normalizer) units(c int) (scale, offset float64) {
+	scale, offset = n.scale[c], n.offset[c]
+	if n.m.Normalization.Kind == models.ZScore {
+		scale, offset = 1, 0
+	}
+	if ns := n.m.Normalization.Scale; ns != nil { // manifest per-band scale/offset, after the units
+		scale, offset = scale*ns[c], offset*ns[c]+n.m.Normalization.Offset[c]
+	}
+	return scale, offset
+}
+
+// affine folds (x*scale + offset - mean) / std into x*a + b, computed by
+// applyAffine in float64.
+func affine(scale, offset, mean, std float64) (a, b float64) {
+	return scale / std, (offset - mean) / std
+}
+
+// applyAffine is the one expression every path normalises with, so that
+// they round alike.
+func applyAffine(v, a, b float64) float32 { return float32(v*a + b) }
+
+// static returns channel c's normalisation of one value as read, for the
+// normalisations that do not depend on the chip (all but zscore): the
+// function chip applies, value for value.
+func (n *normalizer) static(c int) func(v float64) float32 {
+	mean, std := n.fixedStats(c)
+	scale, offset := n.units(c)
+	if nm := n.m.Normalization; nm.Kind == models.SoftCon {
+		lo, width := nm.Mean[c]-2*nm.Std[c], 4*nm.Std[c]
+		return func(v float64) float32 { return SoftConValue(v*scale+offset, lo, width, nm.Unit) }
+	}
+	a, b := affine(scale, offset, mean, std)
+	return func(v float64) float32 { return applyAffine(v, a, b) }
 }
 
 // zstats is the dynamic z-score's mean and std (population, float64) over the

@@ -3,13 +3,11 @@ package embed
 import (
 	"context"
 	"fmt"
-	"image"
 	"math"
 	"sync"
 	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/raster"
 )
 
 // chipBatch is up to Options.Batch normalised chips in inference order and
@@ -59,6 +57,7 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 		}
 	}
 	full := make(chan *chipBatch, nbuf)
+	src := newChipRows(s, norm, cs, o.floatRows)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -85,16 +84,13 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 			return
 		}
 		first := 0 // chip row of cur's first chip
-		strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, cs))
 		for r := range rows {
-			strip.Rect = image.Rect(0, r*o.Stride, s.Size.X, r*o.Stride+cs)
-			if err := s.Read(strip); err != nil {
+			if err := src.read(r * o.Stride); err != nil {
 				send(&chipBatch{err: err})
 				return
 			}
-			norm.validity(strip)
 			for c := range cols {
-				if !norm.chip(cur.in[cur.n*per:(cur.n+1)*per], strip, c*o.Stride, r*o.Stride, cs, cs, o.MaxNoData) {
+				if !src.chip(cur.in[cur.n*per:(cur.n+1)*per], c*o.Stride, o.MaxNoData) {
 					continue
 				}
 				if cur.n == 0 {
