@@ -101,7 +101,7 @@ EMBED_BENCH_PAIRS ?= 3
 .PHONY: embed-bench
 embed-bench: deps
 	@[ -f $(EMBED_BENCH_SCENE) ] || $(GO) run ./tools/synthscene -size 5490 -o $(EMBED_BENCH_SCENE)
-	OMNIMASK_EMBED_BENCH=$(EMBED_BENCH_SCENE) OMNIMASK_EMBED_BENCH_PAIRS=$(EMBED_BENCH_PAIRS) $(GO) test ./embed -run '^TestChipsSpeed$$' -v -count=1 -timeout 30m
+	GDAL_CACHEMAX=64 OMNIMASK_EMBED_BENCH=$(EMBED_BENCH_SCENE) OMNIMASK_EMBED_BENCH_PAIRS=$(EMBED_BENCH_PAIRS) $(GO) test ./embed -run '^TestChipsSpeed$$' -v -count=1 -timeout 30m
 
 clean:
 	rm -rf bin $(OUT)

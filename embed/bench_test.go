@@ -2,6 +2,7 @@ package embed
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,20 +21,20 @@ import (
 // 0.0001; see README "Embeddings" for the scene) times Chips against raw
 // ONNX Runtime on exactly the same work: a first, untimed Chips run records
 // every batch it hands to the encoder (the normalised chips and their
-// count); the raw baseline then runs those recorded batches, in the same
-// order and sizes, through a session with the same options into one reused
-// output buffer, with nothing else running in the process.
-// Engine and raw runs alternate (the order swapped every pair) for
-// OMNIMASK_EMBED_BENCH_PAIRS pairs (default 3); the test logs every pair,
-// the medians, their ratio and the load average. OMNIMASK_EMBED_BENCH_THREADS
-// sets the threads (default: one per core) and
-// OMNIMASK_EMBED_BENCH_NOSPIN=1 stops idle ORT threads spinning. The engine
-// runs as `omnimask embed` does: OMNIMASK_EMBED_BENCH_STREAMS calls at once
-// (default 2), each on its own session of threads/streams intra-op threads;
-// the raw baseline runs the batches one after another on one session of
-// all the threads, ONNX Runtime's default. A second raw replay runs them as
-// the engine does (Streams calls at once on the engine's sessions) after
-// each pair, and the test logs the engine's median over its median too.
+// count); the raw baselines then run those recorded batches, in the same
+// order and sizes, into reused output buffers, with nothing else running
+// in the process: once one after another on one session of all the
+// threads (ONNX Runtime's default), and once as the engine runs them,
+// OMNIMASK_EMBED_BENCH_STREAMS calls at once (default 2) on the engine's
+// sessions of threads/streams intra-op threads each.
+// The engine and the raw runs follow each other in an order that rotates
+// every pair, for OMNIMASK_EMBED_BENCH_PAIRS pairs (default 3); the test
+// logs every pair (wall and CPU times, the load average), and last the line
+// "RATIO": the median over the pairs of the engine's time over the fastest
+// raw arrangement's in the same pair, which the issue wants at most 1.10.
+// OMNIMASK_EMBED_BENCH_THREADS sets the threads (default: one per core) and
+// OMNIMASK_EMBED_BENCH_NOSPIN=1 stops idle ORT threads spinning. `make
+// embed-bench` runs it with GDAL_CACHEMAX=64, as `omnimask embed` sets it.
 func TestChipsSpeed(t *testing.T) {
 	scene := os.Getenv("OMNIMASK_EMBED_BENCH")
 	if scene == "" {
@@ -133,32 +134,64 @@ func TestChipsSpeed(t *testing.T) {
 		return res.Total
 	}
 	st, _ := os.Stat(out)
-	t.Logf("%dx%d chips, %d embedded in %d batches, %d nodata; output %d bytes; load average %s",
-		first.Cols, first.Rows, first.Chips, len(batches), first.NoDataChips, st.Size(), loadavg())
-	var es, rs, r2s, ratios []float64
+	t.Logf("%dx%d chips, %d embedded in %d batches, %d nodata; output %d bytes; GDAL_CACHEMAX=%q; load average %s",
+		first.Cols, first.Rows, first.Chips, len(batches), first.NoDataChips, st.Size(), os.Getenv("GDAL_CACHEMAX"), loadavg())
+	// Each pair runs the engine and the raw baselines back to back, in an
+	// order that rotates from pair to pair; a pair's ratio is the engine's
+	// time over the fastest raw arrangement's in that pair.
+	type run struct {
+		name string
+		f    func() time.Duration
+	}
+	runs := []run{{"engine", engine}, {"raw ORT, 1 call on all threads", raw}}
+	if streams > 1 {
+		runs = append(runs, run{fmt.Sprintf("raw ORT, %d calls at once", streams), rawStreams})
+	}
+	walls := make([][]float64, len(runs))
+	var ratios, extra []float64
 	for i := range pairs {
-		if streams > 1 {
-			_, d := cpu(rawStreams)
-			r2s = append(r2s, d.Seconds())
+		wall, used := make([]time.Duration, len(runs)), make([]time.Duration, len(runs))
+		for k := range runs {
+			j := (k + i) % len(runs)
+			used[j], wall[j] = cpu(runs[j].f)
 		}
-		var te, tr, ce, cr time.Duration
-		if i%2 == 0 {
-			ce, te = cpu(engine)
-			cr, tr = cpu(raw)
-		} else {
-			cr, tr = cpu(raw)
-			ce, te = cpu(engine)
+		best := 1
+		for j := 2; j < len(runs); j++ {
+			if wall[j] < wall[best] {
+				best = j
+			}
 		}
-		es, rs, ratios = append(es, te.Seconds()), append(rs, tr.Seconds()), append(ratios, te.Seconds()/tr.Seconds())
-		t.Logf("pair %d: engine %.2fs (CPU %.2fs, inside ORT %.2fs, %.0f chips/s), raw ORT %.2fs (CPU %.2fs), ratio %.3f; load average %s",
-			i+1, te.Seconds(), ce.Seconds(), inside.Seconds(), float64(first.Chips)/te.Seconds(), tr.Seconds(), cr.Seconds(), te.Seconds()/tr.Seconds(), loadavg())
+		for j := range runs {
+			walls[j] = append(walls[j], wall[j].Seconds())
+		}
+		ratios = append(ratios, wall[0].Seconds()/wall[best].Seconds())
+		extra = append(extra, (used[0] - used[len(runs)-1]).Seconds())
+		line := fmt.Sprintf("pair %d: engine %.2fs (CPU %.2fs, inside ORT %.2fs, %.0f chips/s)", i+1, wall[0].Seconds(), used[0].Seconds(), inside.Seconds(), float64(first.Chips)/wall[0].Seconds())
+		for j := 1; j < len(runs); j++ {
+			line += fmt.Sprintf("; %s %.2fs (CPU %.2fs)", runs[j].name, wall[j].Seconds(), used[j].Seconds())
+		}
+		t.Logf("%s; ratio %.3f; load average %s", line, ratios[i], loadavg())
 	}
-	me, mr := median(es), median(rs)
-	t.Logf("medians of %d pairs: engine %.2fs (%.0f chips/s), raw ORT %.2fs, ratio of medians %.3f, median ratio %.3f",
-		pairs, me, float64(first.Chips)/me, mr, me/mr, median(ratios))
-	if len(r2s) > 0 {
-		t.Logf("raw ORT run as the engine runs it (%d calls at once, one after each pair): median %.2fs, engine / that %.3f", streams, median(r2s), me/median(r2s))
+	me := median(walls[0])
+	line := fmt.Sprintf("medians of %d pairs: engine %.2fs (%.0f chips/s)", pairs, me, float64(first.Chips)/me)
+	fastest := 1
+	for j := 1; j < len(runs); j++ {
+		line += fmt.Sprintf(", %s %.2fs", runs[j].name, median(walls[j]))
+		if median(walls[j]) < median(walls[fastest]) {
+			fastest = j
+		}
 	}
+	t.Logf("%s; engine CPU beyond the raw %d-call replay's: median %.2fs", line, streams, median(extra))
+	t.Logf("RATIO engine / raw ORT (fastest arrangement per pair): median %.3f (pairs: %s); ratio of medians (vs %s) %.3f; target <= 1.10; load average %s",
+		median(ratios), fmtAll(ratios), runs[fastest].name, me/median(walls[fastest]), loadavg())
+}
+
+func fmtAll(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprintf("%.3f", x)
+	}
+	return strings.Join(s, " ")
 }
 
 // cpu runs f and returns the process's CPU time (user + system) and f's result.
