@@ -169,7 +169,7 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 		}()
 	}
 
-	var ring [2][]float32 // output rows written and written+1, pixel-major: cols runs of D values
+	var ring [2][]float32 // output rows written and written+1, band-major: D runs of cols values
 	for i := range ring {
 		ring[i] = make([]float32, D*cols)
 		fillNaN(ring[i])
@@ -184,13 +184,12 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 				return err
 			}
 			res.Infer += b.infer
-			for k, p := range b.pos {
-				r, c := p/cols, p%cols
-				if r < written || r > written+1 {
+			for _, p := range b.pos {
+				if r := p / cols; r < written || r > written+1 {
 					return fmt.Errorf("embed: internal error: chip of row %d with %d rows written", r, written)
 				}
-				poolInto(ring[r%2][c*D:(c+1)*D], b.fm, b.shape, k)
 			}
+			poolBands(&ring, cols, b.fm, b.shape, b.pos)
 			res.Chips += b.n
 		}
 		if err := ctx.Err(); err != nil {
@@ -202,7 +201,7 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 		}
 		for ; written < done; written++ {
 			row := ring[written%2]
-			if err := w.writePixelRow(written, row); err != nil {
+			if err := w.writeRow(written, row); err != nil {
 				return err
 			}
 			fillNaN(row)
@@ -222,6 +221,40 @@ func fillNaN(v []float32) {
 	nan := float32(math.NaN())
 	for i := range v {
 		v[i] = nan
+	}
+}
+
+// poolBands averages each chip k of the feature map fm (N x D x h x w)
+// over h and w, exactly as poolInto does, into the band-major output row
+// ring[r%2] at column c, where pos[k] = r*cols + c: a transposition done in
+// tiles of 16 chips by 16 bands, whose source and destination stay in cache.
+// A 1x1 feature map (h = w = 1) is copied: the average of one value is
+// that value.
+func poolBands(ring *[2][]float32, cols int, fm []float32, shape [4]int64, pos []int) {
+	const t = 16
+	d, hw := int(shape[1]), int(shape[2]*shape[3])
+	for k0 := 0; k0 < len(pos); k0 += t {
+		k1 := min(k0+t, len(pos))
+		for b0 := 0; b0 < d; b0 += t {
+			b1 := min(b0+t, d)
+			for k := k0; k < k1; k++ {
+				r, c := pos[k]/cols, pos[k]%cols
+				row := ring[r%2]
+				if hw == 1 {
+					for b, x := range fm[k*d+b0 : k*d+b1] {
+						row[(b0+b)*cols+c] = x
+					}
+					continue
+				}
+				for b := b0; b < b1; b++ {
+					var s float64
+					for _, x := range fm[(k*d+b)*hw : (k*d+b+1)*hw] {
+						s += float64(x)
+					}
+					row[b*cols+c] = float32(s / float64(hw))
+				}
+			}
+		}
 	}
 }
 

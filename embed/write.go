@@ -26,7 +26,8 @@ import (
 // strip when it is flushed. On the 5490² benchmark (171² chips x 1280)
 // that cost 0.45-0.6 s of CPU, as much as reading and decoding the scene;
 // band-interleaved strips of 16-32 rows, filled from a band-major buffer,
-// cost 0.1-0.2 s with the transposition. The floating-point predictor
+// cost about 0.1 s, and the transposition is done while pooling
+// (poolBands). The floating-point predictor
 // (PREDICTOR=3) made the file larger and cost CPU: the built-in encoder's
 // ReLU6 features hold runs of exact zeros, which its byte shuffling breaks
 // up. (Sizes on the benchmark: pixel-interleaved 0.83 MB, 2.07 MB with
@@ -109,66 +110,28 @@ func createVectors(path string, size image.Point, d int, geo raster.Geo, meta ma
 
 // writeRow writes output row y from a band-major buffer (D runs of size.X).
 // With dtype float16 it rounds the values of row in place first. Rows are
-// written in order, from 0.
+// written in order, from 0; a strip is written when its last row is.
 func (w *vectorWriter) writeRow(y int, row []float32) error {
 	if w.half {
 		roundHalf(row)
 	}
-	return w.put(y, func(strip []float32, i, per int) {
-		for b := range w.d {
-			copy(strip[b*per+i*w.size.X:b*per+(i+1)*w.size.X], row[b*w.size.X:(b+1)*w.size.X])
-		}
-	})
-}
-
-// writePixelRow writes output row y from a pixel-major buffer (size.X runs
-// of D values), as writeRow does.
-func (w *vectorWriter) writePixelRow(y int, row []float32) error {
-	if w.half {
-		roundHalf(row)
-	}
-	return w.put(y, func(strip []float32, i, per int) {
-		transpose(strip[i*w.size.X:], per, row, w.size.X, w.d)
-	})
-}
-
-// put stores row y in the strip with fill (given the strip, the row's
-// index in it and the band stride) and writes the strip when it is full.
-func (w *vectorWriter) put(y int, fill func(strip []float32, i, per int)) error {
 	if y != w.next || y >= w.size.Y || w.ds == nil {
 		return &liberr.Error{Path: w.path, Op: fmt.Sprintf("writing row %d", y), Err: fmt.Errorf("row %d expected", w.next)}
 	}
 	y0 := y / w.rows * w.rows
 	h := min(w.rows, w.size.Y-y0)
-	per := h * w.size.X // band stride of this strip
-	fill(w.strip, y-y0, per)
+	per, i := h*w.size.X, y-y0 // band stride of this strip, the row's index in it
+	for b := range w.d {
+		copy(w.strip[b*per+i*w.size.X:b*per+(i+1)*w.size.X], row[b*w.size.X:(b+1)*w.size.X])
+	}
 	w.next++
-	if y-y0 < h-1 {
+	if i < h-1 {
 		return nil
 	}
 	if err := w.ds.Write(0, y0, w.strip[:w.d*per], w.size.X, h, godal.BandInterleaved()); err != nil {
 		return &liberr.Error{Path: w.path, Op: fmt.Sprintf("writing rows %d-%d", y0, y), Err: err}
 	}
 	return nil
-}
-
-// transpose writes the n x d matrix src (pixel-major: n runs of d values)
-// into dst as d runs of n values, run b at dst[b*stride:], in blocks that
-// stay in cache.
-func transpose(dst []float32, stride int, src []float32, n, d int) {
-	const t = 16
-	for b0 := 0; b0 < d; b0 += t {
-		b1 := min(b0+t, d)
-		for i0 := 0; i0 < n; i0 += t {
-			i1 := min(i0+t, n)
-			for i := i0; i < i1; i++ {
-				s := src[i*d+b0 : i*d+b1]
-				for k, v := range s {
-					dst[(b0+k)*stride+i] = v
-				}
-			}
-		}
-	}
 }
 
 // commit flushes and closes the file and renames it to its path.

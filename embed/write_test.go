@@ -24,10 +24,9 @@ func TestStripRows(t *testing.T) {
 	}
 }
 
-// TestVectorWriter writes rows through both entry points (pixel-major and
-// band-major), across strip boundaries and a short last strip, and reads
-// every value back; rows out of order and a commit before the last row
-// are refused.
+// TestVectorWriter writes rows across strip boundaries and a short last
+// strip and reads every value back; rows out of order and a commit before
+// the last row are refused.
 func TestVectorWriter(t *testing.T) {
 	for _, tc := range []struct {
 		w, h, d int
@@ -52,22 +51,12 @@ func TestVectorWriter(t *testing.T) {
 		}
 		for y := range tc.h {
 			row := make([]float32, tc.w*tc.d)
-			if y%2 == 0 {
-				for x := range tc.w {
-					for b := range tc.d {
-						row[x*tc.d+b] = val(x, y, b)
-					}
+			for x := range tc.w {
+				for b := range tc.d {
+					row[b*tc.w+x] = val(x, y, b)
 				}
-				err = w.writePixelRow(y, row)
-			} else {
-				for x := range tc.w {
-					for b := range tc.d {
-						row[b*tc.w+x] = val(x, y, b)
-					}
-				}
-				err = w.writeRow(y, row)
 			}
-			if err != nil {
+			if err := w.writeRow(y, row); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -98,7 +87,7 @@ func TestVectorWriter(t *testing.T) {
 		t.Errorf("row 1 first: %v", err)
 	}
 	for y := range 3 {
-		if err := w.writePixelRow(y, row); err != nil {
+		if err := w.writeRow(y, row); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,5 +99,53 @@ func TestVectorWriter(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*")); len(m) != 0 {
 		t.Errorf("left behind: %v", m)
+	}
+}
+
+// TestPoolBands checks the pooled, transposed vectors against poolInto for
+// 1x1 and 2x3 feature maps, widths that are and are not multiples of the
+// tile, and chips spread over two output rows with gaps.
+func TestPoolBands(t *testing.T) {
+	const cols = 23
+	for _, tc := range []struct{ n, d, h, w int }{
+		{40, 37, 1, 1},
+		{40, 32, 2, 3},
+		{1, 1, 1, 1},
+		{17, 16, 1, 1},
+	} {
+		shape := [4]int64{int64(tc.n), int64(tc.d), int64(tc.h), int64(tc.w)}
+		fm := make([]float32, tc.n*tc.d*tc.h*tc.w)
+		for i := range fm {
+			fm[i] = float32(i%97)/13 - 3
+		}
+		var pos []int
+		for k := range tc.n {
+			pos = append(pos, 5*cols+k*(2*cols-1)/tc.n) // row 5 from column 0, then row 6, with gaps
+		}
+		var ring [2][]float32
+		for i := range ring {
+			ring[i] = make([]float32, tc.d*cols)
+			fillNaN(ring[i])
+		}
+		poolBands(&ring, cols, fm, shape, pos)
+		want := make([]float32, tc.d)
+		seen := map[int]bool{}
+		for k, p := range pos {
+			poolInto(want, fm, shape, k)
+			r, c := p/cols, p%cols
+			seen[p] = true
+			for b, w := range want {
+				if got := ring[r%2][b*cols+c]; math.Float32bits(got) != math.Float32bits(w) {
+					t.Fatalf("%+v: chip %d (row %d column %d) band %d = %g, want %g", tc, k, r, c, b, got, w)
+				}
+			}
+		}
+		for r := 5; r <= 6; r++ {
+			for c := range cols {
+				if !seen[r*cols+c] && !math.IsNaN(float64(ring[r%2][c])) {
+					t.Fatalf("%+v: row %d column %d written without a chip", tc, r, c)
+				}
+			}
+		}
 	}
 }
