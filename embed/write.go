@@ -73,7 +73,7 @@ func createVectors(path string, size image.Point, d int, geo raster.Geo, meta ma
 	ds, err := godal.Create(godal.GTiff, tmp, d, godal.Float32, size.X, size.Y, godal.CreationOption(
 		"INTERLEAVE=BAND", "TILED=NO", fmt.Sprintf("BLOCKYSIZE=%d", rows), "COMPRESS=ZSTD", "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER"))
 	if err != nil {
-		os.Remove(tmp)
+		gdalio.Remove(tmp)
 		return nil, &liberr.Error{Path: path, Op: "create", Err: err}
 	}
 	w := &vectorWriter{path: path, tmp: tmp, ds: ds, size: size, d: d, half: dtype == Float16,
@@ -146,10 +146,10 @@ func (w *vectorWriter) commit() error {
 	err := w.ds.Close()
 	w.ds = nil
 	if err == nil {
-		err = os.Rename(w.tmp, w.path)
+		err = gdalio.Rename(w.tmp, w.path)
 	}
 	if err != nil {
-		os.Remove(w.tmp)
+		gdalio.Remove(w.tmp)
 		return &liberr.Error{Path: w.path, Op: "close", Err: err}
 	}
 	return nil
@@ -163,15 +163,15 @@ func (w *vectorWriter) abort() {
 	}
 	w.ds.Close()
 	w.ds = nil
-	os.Remove(w.tmp)
+	gdalio.Remove(w.tmp)
 }
 
 // write writes the sidecar OUT.json of the embeddings file out; when it
 // cannot, it removes out too, so no embeddings are left without theirs.
 func (sc *Sidecar) write(out string) error {
 	js, _ := json.MarshalIndent(sc, "", "  ")
-	if err := os.WriteFile(out+".json", append(js, '\n'), 0o644); err != nil {
-		os.Remove(out)
+	if err := gdalio.WriteFile(out+".json", append(js, '\n')); err != nil {
+		gdalio.Remove(out)
 		return fmt.Errorf("%s.json: %w", out, err)
 	}
 	return nil

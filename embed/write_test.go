@@ -1,12 +1,17 @@
 package embed
 
 import (
+	"context"
+	"fmt"
 	"image"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/omnimask/omnimask/internal/gdalio"
+	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -148,4 +153,54 @@ func TestPoolBands(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestChipsToMemory writes embeddings and their sidecar to GDAL's in-memory
+// file system, as the writers of masks can, and leaves no temporary there;
+// a failed run removes its temporary there too.
+func TestChipsToMemory(t *testing.T) {
+	setup(t)
+	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	scene := filepath.Join(t.TempDir(), "scene.tif")
+	writeScene(t, scene, 48, 32, raster.Geo{}, func(c, x, y int) float32 { return float32(c + x + y) })
+	dir := fmt.Sprintf("/vsimem/embed-test-%d", os.Getpid())
+	out := dir + "/emb.tif"
+	defer gdalio.RemoveMem(out)
+	defer gdalio.RemoveMem(out + ".json")
+	res, err := Chips(context.Background(), e, []string{scene}, out, Options{Chip: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Cols != 3 || res.Rows != 2 {
+		t.Fatalf("%+v", res)
+	}
+	_, bands := readVectors(t, out)
+	if got, want := bands[2][4], float32(2+23.5+23.5); got != want { // chip (1, 1): 2 + mean x + mean y
+		t.Errorf("chip 1,1 band 2 = %g, want %g", got, want)
+	}
+	js, err := gdalio.ReadMem(out + ".json")
+	if err != nil || !strings.Contains(string(js), `"encoder": "chipmean"`) {
+		t.Errorf("sidecar %q (%v)", js, err)
+	}
+	if left := memFiles(t, dir); len(left) != 2 {
+		t.Errorf("in %s: %v, want the output and its sidecar", dir, left)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Chips(ctx, e, []string{scene}, dir+"/cancelled.tif", Options{Chip: 16}); err == nil {
+		t.Fatal("cancelled run succeeded")
+	}
+	if left := memFiles(t, dir); len(left) != 2 {
+		t.Errorf("after a cancelled run, in %s: %v", dir, left)
+	}
+}
+
+// memFiles lists an in-memory folder.
+func memFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	return gdalio.MemFiles(dir)
 }
