@@ -136,9 +136,7 @@ func (k *intRows[T]) chip(dst []float32, x0 int, maxND float64) bool {
 			row := k.buf[c*plane+y*w+x0 : c*plane+y*w+x0+cs]
 			o := out[y*cs : y*cs+len(row)]
 			if bad == 0 {
-				for x, v := range row {
-					o[x] = lut[uint16(v)]
-				}
+				lookup(o, row, lut)
 				continue
 			}
 			for x, v := range row {
@@ -151,4 +149,19 @@ func (k *intRows[T]) chip(dst []float32, x0 int, maxND float64) bool {
 		}
 	}
 	return true
+}
+
+// lookup sets o[x] to lut[uint16(row[x])] for every x, eight at a time
+// (without bounds checks) then one at a time.
+func lookup[T sample](o []float32, row []T, lut *[1 << 16]float32) {
+	o = o[:len(row)]
+	x := 0
+	for ; x+8 <= len(row); x += 8 {
+		r, d := (*[8]T)(row[x:]), (*[8]float32)(o[x:])
+		d[0], d[1], d[2], d[3] = lut[uint16(r[0])], lut[uint16(r[1])], lut[uint16(r[2])], lut[uint16(r[3])]
+		d[4], d[5], d[6], d[7] = lut[uint16(r[4])], lut[uint16(r[5])], lut[uint16(r[6])], lut[uint16(r[7])]
+	}
+	for ; x < len(row); x++ {
+		o[x] = lut[uint16(row[x])]
+	}
 }

@@ -185,3 +185,27 @@ func TestIntRowsMatchFloat(t *testing.T) {
 		}
 	}
 }
+
+func TestLookup(t *testing.T) {
+	lut := new([1 << 16]float32)
+	for i := range lut {
+		lut[i] = float32(i)*0.5 - 7
+	}
+	for n := range 21 {
+		row := make([]int16, n)
+		for i := range row {
+			row[i] = int16(i*4099 - 30000)
+		}
+		o := make([]float32, n+1)
+		o[n] = 42
+		lookup(o, row, lut)
+		for i, v := range row {
+			if want := lut[uint16(v)]; o[i] != want {
+				t.Fatalf("n %d: o[%d] = %g, want %g", n, i, o[i], want)
+			}
+		}
+		if o[n] != 42 {
+			t.Fatalf("n %d: wrote past the row", n)
+		}
+	}
+}
