@@ -57,7 +57,7 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 		}
 	}
 	full := make(chan *chipBatch, nbuf)
-	src := newChipRows(s, norm, cs, o.floatRows)
+	src := newChipRows(s, norm, cs, o.Stride, o.floatRows)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -149,7 +149,7 @@ func TestIntRowsMatchFloat(t *testing.T) {
 						if err != nil {
 							t.Fatalf("%s: %v", name, err)
 						}
-						_, isFloat := newChipRows(src.s, src.norm, 16, float).(*floatRows)
+						_, isFloat := newChipRows(src.s, src.norm, 16, 16, float).(*floatRows)
 						src.s.Close()
 						if isFloat != float {
 							t.Fatalf("%s: float path %v, want %v", name, isFloat, float)
@@ -206,6 +206,74 @@ func TestLookup(t *testing.T) {
 		}
 		if o[n] != 42 {
 			t.Fatalf("n %d: wrote past the row", n)
+		}
+	}
+}
+
+func TestWindowSpan(t *testing.T) {
+	for _, tc := range []struct{ cs, stride, C, w, size, want int }{
+		{32, 32, 3, 5490, 2, 256},         // 8 chip rows of the benchmark scene (8.4 MB)
+		{32, 8, 3, 5490, 2, 256},          // 29 chip rows sharing rows
+		{16, 5, 3, 100, 1, 256},           // 49 chip rows
+		{512, 512, 3, 1000, 2, 512},       // one chip row, larger than the window rows
+		{32, 32, 13, 100000, 2, 32},       // one chip row: two would be over 32 MiB
+		{32, 16, 4, 20000, 2, 32 + 16*11}, // 12 chip rows fit 32 MiB
+	} {
+		if got := windowSpan(tc.cs, tc.stride, tc.C, tc.w, tc.size); got != tc.want {
+			t.Errorf("windowSpan%v = %d, want %d", tc, got, tc.want)
+		}
+	}
+}
+
+// TestIntRowsWindows runs a scene taller than one read window, chip grids
+// with and without shared rows, through intRows and floatRows: the
+// encoder's inputs and outputs are identical bit for bit.
+func TestIntRowsWindows(t *testing.T) {
+	setup(t)
+	gdalio.Register()
+	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	orig := *e.Manifest
+	defer func() { *e.Manifest = orig }()
+	e.Manifest.Normalization = models.Normalization{Kind: models.Fixed, Mean: []float64{100, 200, 300}, Std: []float64{50, 60, 70}}
+	dir := t.TempDir()
+	scene := filepath.Join(dir, "tall.tif")
+	nd := 0.0
+	writeIntScene(t, scene, godal.UInt16, 40, 600, &nd, func(c, x, y int) float64 {
+		if y >= 250 && y < 270 && x < 20 || y > 590 { // nodata across a window edge, and at the bottom
+			return 0
+		}
+		return float64((c*131 + x*17 + y*7) % 3000)
+	})
+	for _, stride := range []int{16, 8, 5} {
+		var ins [2][]float32
+		var outs [2][][]float32
+		for k, float := range []bool{false, true} {
+			o := Options{Chip: 16, Stride: stride, Batch: 7, floatRows: float}
+			o.onBatch = func(in []float32, n int) { ins[k] = append(ins[k], in...) }
+			out := filepath.Join(dir, fmt.Sprintf("emb%d.tif", k))
+			if _, err := Chips(context.Background(), e, []string{scene}, out, o); err != nil {
+				t.Fatal(err)
+			}
+			_, outs[k] = readVectors(t, out)
+		}
+		if len(ins[0]) != len(ins[1]) || len(ins[0]) == 0 {
+			t.Fatalf("stride %d: %d and %d input values", stride, len(ins[0]), len(ins[1]))
+		}
+		for i, v := range ins[0] {
+			if math.Float32bits(v) != math.Float32bits(ins[1][i]) {
+				t.Fatalf("stride %d: input value %d: %g, float32 path %g", stride, i, v, ins[1][i])
+			}
+		}
+		for d := range outs[0] {
+			for i, v := range outs[0][d] {
+				if math.Float32bits(v) != math.Float32bits(outs[1][d][i]) {
+					t.Fatalf("stride %d: vector %d value %d: %g and %g", stride, i, d, v, outs[1][d][i])
+				}
+			}
 		}
 	}
 }
