@@ -153,12 +153,23 @@ func (k *intRows[T]) nodata(i, plane int) bool {
 func (k *intRows[T]) chip(dst []float32, x0 int, maxND float64) bool {
 	cs, w, plane := k.cs, k.s.Size.X, k.plane
 	np, o0 := cs*cs, k.off+x0 // the chip's top-left pixel in the window
+	// The first band is looked up while its samples at their nodata value
+	// are counted: only such pixels can be nodata, so a chip without any
+	// (most) is all valid after one pass over each band.
+	cand := 0
+	for y := range cs {
+		row, o := k.buf[o0+y*w:o0+y*w+cs], dst[y*cs:(y+1)*cs]
+		if k.anyN {
+			cand += lookupCount(o, row, k.lut[0], k.nd[0])
+		} else {
+			lookup(o, row, k.lut[0])
+		}
+	}
 	bad := 0
-	if k.anyN {
-		nd0 := k.nd[0]
+	if cand > 0 {
 		for y := range cs {
 			for x, v := range k.buf[o0+y*w : o0+y*w+cs] {
-				if v == nd0 && k.nodata(o0+y*w+x, plane) {
+				if v == k.nd[0] && k.nodata(o0+y*w+x, plane) {
 					bad++
 				}
 			}
@@ -168,6 +179,9 @@ func (k *intRows[T]) chip(dst []float32, x0 int, maxND float64) bool {
 		return false
 	}
 	for c, lut := range k.lut {
+		if c == 0 && bad == 0 {
+			continue // looked up above
+		}
 		out := dst[c*np : (c+1)*np]
 		for y := range cs {
 			row := k.buf[c*plane+o0+y*w : c*plane+o0+y*w+cs]
@@ -201,4 +215,29 @@ func lookup[T sample](o []float32, row []T, lut *[1 << 16]float32) {
 	for ; x < len(row); x++ {
 		o[x] = lut[uint16(row[x])]
 	}
+}
+
+// lookupCount is lookup that also returns how many samples of row equal nd.
+func lookupCount[T sample](o []float32, row []T, lut *[1 << 16]float32, nd T) int {
+	o = o[:len(row)]
+	n, x := 0, 0
+	for ; x+8 <= len(row); x += 8 {
+		r, d := (*[8]T)(row[x:]), (*[8]float32)(o[x:])
+		d[0], d[1], d[2], d[3] = lut[uint16(r[0])], lut[uint16(r[1])], lut[uint16(r[2])], lut[uint16(r[3])]
+		d[4], d[5], d[6], d[7] = lut[uint16(r[4])], lut[uint16(r[5])], lut[uint16(r[6])], lut[uint16(r[7])]
+		if r[0] == nd || r[1] == nd || r[2] == nd || r[3] == nd || r[4] == nd || r[5] == nd || r[6] == nd || r[7] == nd {
+			for _, v := range r {
+				if v == nd {
+					n++
+				}
+			}
+		}
+	}
+	for ; x < len(row); x++ {
+		o[x] = lut[uint16(row[x])]
+		if row[x] == nd {
+			n++
+		}
+	}
+	return n
 }

@@ -194,18 +194,34 @@ func TestLookup(t *testing.T) {
 	for n := range 21 {
 		row := make([]int16, n)
 		for i := range row {
-			row[i] = int16(i*4099 - 30000)
+			row[i] = int16(i%3*4099 - 30000) // each value several times
 		}
 		o := make([]float32, n+1)
 		o[n] = 42
-		lookup(o, row, lut)
-		for i, v := range row {
-			if want := lut[uint16(v)]; o[i] != want {
-				t.Fatalf("n %d: o[%d] = %g, want %g", n, i, o[i], want)
+		for _, nd := range []int16{-30000, 4099 - 30000, 1} { // present from 1 and 2 samples on, never
+			for _, count := range []bool{false, true} {
+				clear(o[:n])
+				got, want := 0, 0
+				if count {
+					got = lookupCount(o, row, lut, nd)
+				} else {
+					lookup(o, row, lut)
+				}
+				for i, v := range row {
+					if w := lut[uint16(v)]; o[i] != w {
+						t.Fatalf("n %d: o[%d] = %g, want %g", n, i, o[i], w)
+					}
+					if count && v == nd {
+						want++
+					}
+				}
+				if got != want {
+					t.Errorf("n %d: lookupCount counted %d of %d, want %d", n, got, nd, want)
+				}
+				if o[n] != 42 {
+					t.Fatalf("n %d: wrote past the row", n)
+				}
 			}
-		}
-		if o[n] != 42 {
-			t.Fatalf("n %d: wrote past the row", n)
 		}
 	}
 }
