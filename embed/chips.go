@@ -15,8 +15,14 @@ import (
 
 // Options configure a chips run.
 type Options struct {
-	Chip   int // chip size in pixels (at the scene's native resolution); 0 = 32
+	Chip   int // chip size in pixels, at the processing resolution; 0 = 32
 	Stride int // chip grid step in pixels; 0 = Chip
+	// ProcessingResolution, when set (metres), is the pixel size chips are
+	// cut at: the scene is resampled onto that grid as predict resamples
+	// it (area averages of valid pixels, preprocess.Area). 0 keeps the
+	// native grid. Resolution gives the scene's own pixel size (metres),
+	// for scenes that are not georeferenced or to override theirs.
+	ProcessingResolution, Resolution float64
 	// MaxNoData is the fraction of nodata pixels above which a chip is
 	// nodata (all D values NaN); default 0.5, 1 keeps every chip.
 	MaxNoData float64
@@ -77,7 +83,10 @@ type Sidecar struct {
 	Overlap   int            `json:"overlap,omitempty"` // dense: tile overlap
 	Chip      int            `json:"chip"`
 	Stride    int            `json:"stride"`
-	MaxNoData float64        `json:"max_nodata"`
+	// ProcessingResolution is the pixel size (metres) chips were cut at
+	// when the scene was resampled for them; 0 (absent) for its own grid.
+	ProcessingResolution float64 `json:"processing_resolution_m,omitempty"`
+	MaxNoData            float64 `json:"max_nodata"`
 	// DType is float32 or float16 (values rounded to half precision but
 	// stored as Float32, DTypeNote says so); "" in sidecars older than it
 	// means float32.
@@ -121,6 +130,8 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("embed: scale %g and offset %g: want finite numbers", o.Scale, o.Offset)
 	case o.Streams < 1 || o.Streams > 64:
 		return fmt.Errorf("embed: streams %d outside 1..64", o.Streams)
+	case !(o.Resolution >= 0 && o.Resolution <= maxResolution) || !(o.ProcessingResolution >= 0 && o.ProcessingResolution <= maxResolution):
+		return fmt.Errorf("embed: resolution %g m and processing resolution %g m: want 0 (none) or up to %d m", o.Resolution, o.ProcessingResolution, maxResolution)
 	}
 	var err error
 	o.DType, err = checkDType(o.DType)
@@ -155,11 +166,22 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 	if n := int64(o.Batch) * int64(len(m.Bands)) * int64(o.Chip) * int64(o.Chip) * 4; n > maxBatchBytes {
 		return nil, fmt.Errorf("embed: a batch of %d chips of %d px and %d bands is %d MiB, over %d MiB: use a smaller batch", o.Batch, o.Chip, len(m.Bands), n>>20, maxBatchBytes>>20)
 	}
-	cols, rows := (s.Size.X-o.Chip)/o.Stride+1, (s.Size.Y-o.Chip)/o.Stride+1
-	if s.Size.X < o.Chip || s.Size.Y < o.Chip {
-		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px chip", scene[0], s.Size.X, s.Size.Y, o.Chip)
+	g, err := procGrid(s, o.Resolution, o.ProcessingResolution)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", scene[0], err)
+	}
+	size := g.size
+	cols, rows := (size.X-o.Chip)/o.Stride+1, (size.Y-o.Chip)/o.Stride+1
+	if size.X < o.Chip || size.Y < o.Chip {
+		if g.resampled() {
+			return nil, fmt.Errorf("%s: %dx%d px at %g m is smaller than one %d px chip", scene[0], size.X, size.Y, g.res, o.Chip)
+		}
+		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px chip", scene[0], size.X, size.Y, o.Chip)
 	}
 	geo := s.Geo
+	if g.resampled() && !geo.Transform.IsIdentity() {
+		geo.Transform = geo.Transform.Scale(float64(s.Size.X)/float64(size.X), float64(s.Size.Y)/float64(size.Y))
+	}
 	if !geo.Transform.IsIdentity() {
 		c := float64(o.Chip-o.Stride) / 2
 		x0, y0 := geo.Transform.Apply(c, c)
@@ -178,7 +200,13 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 	if o.onBatch == nil {
 		o.onBatch = func([]float32, int) {}
 	}
-	if err := runChips(ctx, e, s, norm, w, cols, rows, o, res); err != nil {
+	var rd chipRows
+	if g.resampled() {
+		rd = newResampledRows(s, norm, size, o.Chip)
+	} else {
+		rd = newChipRows(s, norm, o.Chip, o.Stride, o.floatRows)
+	}
+	if err := runChips(ctx, e, rd, w, cols, rows, o, res); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -189,6 +217,9 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 	}
 	sc := Sidecar{Mode: "chips", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Chip: o.Chip, Stride: o.Stride, MaxNoData: o.MaxNoData, Scene: scene}
+	if g.resampled() {
+		sc.ProcessingResolution = g.res
+	}
 	src.describeUnits(&sc, e, o)
 	sc.setDType(o.DType)
 	if err := sc.write(out); err != nil {

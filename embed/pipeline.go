@@ -6,8 +6,6 @@ import (
 	"math"
 	"sync"
 	"time"
-
-	"github.com/omnimask/omnimask/internal/gdalio"
 )
 
 // chipBatch is up to Options.Batch normalised chips in inference order and
@@ -36,7 +34,7 @@ type chipBatch struct {
 // ends before it is full), so two output rows are buffered; Streams+2
 // batch buffers (one being filled, one queued, one per inference call) are
 // allocated once.
-func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer, w *vectorWriter, cols, rows int, o Options, res *Result) error {
+func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, cols, rows int, o Options, res *Result) error {
 	C, cs, D := len(e.Manifest.Bands), o.Chip, e.Dim()
 	per := C * cs * cs
 	ctx, cancel := context.WithCancel(ctx)
@@ -57,7 +55,6 @@ func runChips(ctx context.Context, e *Encoder, s *gdalio.Scene, norm *normalizer
 		}
 	}
 	full := make(chan *chipBatch, nbuf)
-	src := newChipRows(s, norm, cs, o.Stride, o.floatRows)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -34,6 +34,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var o embed.Options
 	fs.IntVar(&o.Chip, "chip", 32, "chip size in pixels (a multiple of the encoder's size_multiple)")
 	fs.IntVar(&o.Stride, "stride", 0, "chip grid step in pixels (default: the chip size)")
+	fs.Float64Var(&o.ProcessingResolution, "processing-resolution", 0, "chips mode: cut chips (--chip, --stride in pixels) at this pixel size in metres, 0 < m <= 100000, resampling the scene as predict does (default: the scene's own grid)")
+	fs.Float64Var(&o.Resolution, "resolution", 0, "with --processing-resolution: the scene's pixel size in metres, 0 < m <= 100000 (default: from its georeference)")
 	fs.Float64Var(&o.MaxNoData, "max-nodata", 0.5, "a chip with a larger fraction of nodata pixels is nodata (NaN)")
 	fs.IntVar(&o.Batch, "batch", 64, "chips per inference call")
 	fs.Float64Var(&o.Scale, "scale", 0, "reflectance = value x scale + offset (reflectance encoders; default: from the product metadata (Landsat MTL, Sentinel-2 MTD) when known, else values are reflectance)")
@@ -62,6 +64,12 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := checkEmbedNumbers(cmdline.SetFlags(fs), &o, *tile, *overlap); err != nil {
 		return err
+	}
+	switch set := cmdline.SetFlags(fs); {
+	case *mode == "dense" && (set["processing-resolution"] || set["resolution"]):
+		return usagef("--processing-resolution and --resolution: chips mode only (dense maps are at the encoder's output stride of the scene's own grid)")
+	case set["resolution"] && !set["processing-resolution"]:
+		return usagef("--resolution: only with --processing-resolution (without it chips are cut on the scene's own grid)")
 	}
 	if cmdline.SetFlags(fs)["overlap"] && *overlap == 0 {
 		*overlap = -1 // an explicit 0 means no overlap, as in predict
@@ -221,6 +229,16 @@ func checkEmbedNumbers(set map[string]bool, o *embed.Options, tile, overlap int)
 		return usagef("--tile %d: want 1..4096 (a multiple of the encoder's size_multiple)", tile)
 	case set["overlap"] && (overlap < -1 || overlap > 4095):
 		return usagef("--overlap %d: want 0..4095 (below the tile; 0 or -1: none)", overlap)
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"resolution", o.Resolution}, {"processing-resolution", o.ProcessingResolution}} {
+		if set[r.name] {
+			if err := cmdline.CheckResolution("--"+r.name, r.v, "leave the flag out for the scene's own"); err != nil {
+				return usagef("%v", err)
+			}
+		}
 	}
 	return nil
 }

@@ -170,6 +170,14 @@ func embedRows() []numericRow {
 		bad("streams", "0", "--streams 0: want 1.."),
 		bad("streams", "2", "--streams 2: want 1..1 (at most the 1 threads; leave the flag out for 1)", "--threads", "1"),
 		ok("streams", "1"),
+		bad("processing-resolution", "0", "--processing-resolution 0: want a pixel size in metres, 0 < m <= 100000"),
+		bad("processing-resolution", "NaN", "--processing-resolution NaN: want a pixel size in metres"),
+		bad("processing-resolution", "20", "--processing-resolution and --resolution: chips mode only", "--mode", "dense"),
+		ok("processing-resolution", "20", "--resolution", "10"),
+		bad("resolution", "-5", "--resolution -5: want a pixel size in metres", "--processing-resolution", "20"),
+		bad("resolution", "1e6", "--resolution 1e+06: want a pixel size in metres", "--processing-resolution", "20"),
+		bad("resolution", "10", "--resolution: only with --processing-resolution"),
+		ok("resolution", "10", "--processing-resolution", "10"),
 	}
 }
 
