@@ -166,10 +166,13 @@ func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, co
 		}()
 	}
 
-	var ring [2][]float32 // output rows written and written+1, band-major: D runs of cols values
+	// Output rows written and written+1, band-major (D runs of cols
+	// values), and which of their columns hold a chip's vector: the others
+	// are set to NaN when the row is written, so a row is never cleared.
+	var ring [2][]float32
+	var have [2][]bool
 	for i := range ring {
-		ring[i] = make([]float32, D*cols)
-		fillNaN(ring[i])
+		ring[i], have[i] = make([]float32, D*cols), make([]bool, cols)
 	}
 	written := 0
 	for b := range ordered {
@@ -187,6 +190,9 @@ func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, co
 				}
 			}
 			poolBands(&ring, cols, b.fm, b.shape, b.pos)
+			for _, p := range b.pos {
+				have[p/cols%2][p%cols] = true
+			}
 			res.Chips += b.n
 		}
 		if err := ctx.Err(); err != nil {
@@ -197,11 +203,19 @@ func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, co
 			free <- b // never blocks: nbuf buffers, nbuf places
 		}
 		for ; written < done; written++ {
-			row := ring[written%2]
+			row, h := ring[written%2], have[written%2]
+			nan := float32(math.NaN())
+			for c, ok := range h {
+				if !ok {
+					for d := range D {
+						row[d*cols+c] = nan
+					}
+				}
+			}
 			if err := w.writeRow(written, row); err != nil {
 				return err
 			}
-			fillNaN(row)
+			clear(h)
 		}
 	}
 	if err := ctx.Err(); err != nil {
