@@ -2,10 +2,12 @@ package embed
 
 import (
 	"fmt"
+	"image"
 	"math"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/models"
+	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -171,35 +173,13 @@ func (n *normalizer) static(c int) func(v float64) float32 {
 	return func(v float64) float32 { return applyAffine(v, a, b) }
 }
 
-// zstats is the dynamic z-score's mean and std (population, float64) over the
-// chip's valid pixels of channel c; std 0 becomes 1 (see MANIFEST.md).
+// zstats is the dynamic z-score's mean and std over the chip's valid
+// pixels of channel c: preprocess.Stats, predict's (population, float64,
+// two passes in row order; std 0 becomes 1, see MANIFEST.md). chip calls it
+// only for chips with a valid pixel.
 func (n *normalizer) zstats(strip *raster.Float32, c, x0, y0, cs, h int) (float64, float64) {
-	oy := strip.Rect.Min.Y
-	valid := func(x, y int) bool { return n.valid[(y0-oy+y)*n.stripW+x0+x] }
-	var s, k float64
-	for y := range h {
-		for x, v := range strip.Row(c, y0+y)[x0 : x0+cs] {
-			if valid(x, y) {
-				s += float64(v)
-				k++
-			}
-		}
-	}
-	mean := s / k
-	var ss float64
-	for y := range h {
-		for x, v := range strip.Row(c, y0+y)[x0 : x0+cs] {
-			if valid(x, y) {
-				d := float64(v) - mean
-				ss += d * d
-			}
-		}
-	}
-	std := math.Sqrt(ss / k)
-	if std == 0 {
-		std = 1
-	}
-	return mean, std
+	valid := &raster.Mask{Pix: n.valid, Stride: n.stripW, Rect: image.Rect(strip.Rect.Min.X, strip.Rect.Min.Y, strip.Rect.Min.X+n.stripW, strip.Rect.Max.Y)}
+	return preprocess.Stats(strip.SubImage(image.Rect(x0, y0, x0+cs, y0+h)), c, valid)
 }
 
 // softcon writes SoftCon / SSL4EO's normalisation of channel c:

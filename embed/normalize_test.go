@@ -85,3 +85,86 @@ func TestSoftConManifest(t *testing.T) {
 		t.Error("2 scales for 1 band accepted")
 	}
 }
+
+// TestZScoreChip checks the dynamic z-score of chips, the only
+// normalisation computed per chip: the population mean and std of each
+// band over the chip's valid pixels, in float64 in two passes in row
+// order, then applied as x/std - mean/std; nodata pixels get the fill.
+func TestZScoreChip(t *testing.T) {
+	const C, W, H, cs = 3, 40, 16, 16
+	m := &models.Manifest{Name: "z", Version: "1", Bands: []string{"a", "b", "c"}, NoDataFill: -7,
+		Normalization: models.Normalization{Kind: models.ZScore}}
+	nodata := raster.NoDataValue(-9999)
+	n, err := newNormalizer(m, []gdalio.Band{{NoData: nodata}, {NoData: nodata}, {NoData: nodata}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := raster.NewFloat32(C, image.Rect(0, 32, W, 32+H))
+	for c := range C {
+		for y := 32; y < 32+H; y++ {
+			for x := range W {
+				v := float32(math.Sin(float64(c*1000+x*37+y*11))) * float32(c+1) * 1e3
+				if (x+y)%7 == 0 || x == 20 && y == 40 {
+					v = -9999
+				}
+				strip.Row(c, y)[x] = v
+			}
+		}
+	}
+	for c := range C { // a constant band where the chip is: std 0 becomes 1
+		for y := 32; y < 32+H; y++ {
+			if c == 2 {
+				for x := 8; x < 8+cs; x++ {
+					if strip.Row(c, y)[x] != -9999 {
+						strip.Row(c, y)[x] = 5
+					}
+				}
+			}
+		}
+	}
+	n.validity(strip)
+	got := make([]float32, C*cs*cs)
+	if !n.chip(got, strip, 8, 32, cs, cs, 0.5) {
+		t.Fatal("chip reported nodata")
+	}
+	for c := range C {
+		ok := func(x, y int) bool { return (x+y)%7 != 0 && !(x == 20 && y == 40) }
+		var s, k float64
+		for y := 32; y < 32+cs; y++ {
+			for x := 8; x < 8+cs; x++ {
+				if ok(x, y) {
+					s += float64(strip.Row(c, y)[x])
+					k++
+				}
+			}
+		}
+		mean := s / k
+		var ss float64
+		for y := 32; y < 32+cs; y++ {
+			for x := 8; x < 8+cs; x++ {
+				if ok(x, y) {
+					d := float64(strip.Row(c, y)[x]) - mean
+					ss += d * d
+				}
+			}
+		}
+		std := math.Sqrt(ss / k)
+		if std == 0 {
+			std = 1
+		}
+		if c == 2 && std != 1 {
+			t.Fatalf("band 2: std %g, want the constant band's 1", std)
+		}
+		for y := range cs {
+			for x := range cs {
+				want := m.NoDataFill
+				if ok(8+x, 32+y) {
+					want = float32(float64(strip.Row(c, 32+y)[8+x])*(1/std) + (0-mean)/std)
+				}
+				if g := got[(c*cs+y)*cs+x]; math.Float32bits(g) != math.Float32bits(want) {
+					t.Fatalf("band %d pixel %d,%d = %g, want %g", c, x, y, g, want)
+				}
+			}
+		}
+	}
+}
