@@ -91,13 +91,14 @@ func usableNoData(nd raster.NoData) bool {
 func ValidBands(dst *raster.Mask, m *raster.Float32, nodata []raster.NoData) int {
 	w := m.Rect.Dx()
 	dst = dst.SubImage(m.Rect)
-	var chans []int
-	nds := make([]float32, m.C)
-	for c := 0; c < m.C && c < len(nodata); c++ {
-		if usableNoData(nodata[c]) {
-			chans = append(chans, c)
-			nds[c] = float32(nodata[c].Value)
+	chans, nds := NoDataChannels(nodata[:min(m.C, len(nodata))])
+	if uniform(chans, nds, m.C) {
+		// Every channel compared with one value, or none: Valid's test.
+		nd := raster.NoData{}
+		if len(chans) > 0 {
+			nd = raster.NoDataValue(float64(nds[0]))
 		}
+		return Valid(dst, m, nd)
 	}
 	n := 0
 	for y := m.Rect.Min.Y; y < m.Rect.Max.Y; y++ {
@@ -125,4 +126,39 @@ func ValidBands(dst *raster.Mask, m *raster.Float32, nodata []raster.NoData) int
 		}
 	}
 	return n
+}
+
+// uniform reports whether ValidBands' test with the channels chans and
+// values vals (NoDataChannels) of a C-channel raster is Valid's: none of
+// the channels takes part, or all of them with one float32 value.
+func uniform(chans []int, vals []float32, C int) bool {
+	if len(chans) == 0 {
+		return true
+	}
+	if len(chans) != C {
+		return false
+	}
+	for _, v := range vals {
+		if v != vals[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// NoDataChannels is ValidBands' nodata test for channels with the nodata
+// values nodata, for code that applies it to samples of its own (integers):
+// the channels that take part (those with a usable value: set, not NaN)
+// and, indexed by channel, the float32 value each is compared with. A
+// pixel is nodata when chans is not empty and every channel of chans
+// equals its value, or when any channel is NaN or ±Inf.
+func NoDataChannels(nodata []raster.NoData) (chans []int, vals []float32) {
+	vals = make([]float32, len(nodata))
+	for c, nd := range nodata {
+		if usableNoData(nd) {
+			chans = append(chans, c)
+			vals[c] = float32(nd.Value)
+		}
+	}
+	return chans, vals
 }
