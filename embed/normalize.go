@@ -47,8 +47,10 @@ func newNormalizer(m *models.Manifest, bands []gdalio.Band, o Options) (*normali
 	return n, nil
 }
 
-// validity marks the strip's nodata pixels (every band equal to its
-// nodata value, or any band NaN or ±Inf) in n.valid, strip-wide.
+// validity marks the strip's valid pixels in n.valid, strip-wide, with
+// predict's rule (preprocess.ValidBands): a pixel is nodata when any band
+// is NaN or ±Inf, or when every band with a nodata value holds it,
+// compared in float32.
 func (n *normalizer) validity(strip *raster.Float32) {
 	w, h := strip.Rect.Dx(), strip.Rect.Dy()
 	if cap(n.valid) < w*h {
@@ -56,29 +58,7 @@ func (n *normalizer) validity(strip *raster.Float32) {
 	}
 	n.valid = n.valid[:w*h]
 	n.stripW = w
-	all := make([]bool, w)
-	for y := range h {
-		valid := n.valid[y*w : (y+1)*w]
-		for i := range valid {
-			valid[i], all[i] = true, true
-		}
-		for c := range strip.C {
-			nd := n.nodata[c]
-			for i, v := range strip.Row(c, strip.Rect.Min.Y+y) {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					valid[i] = false
-				}
-				if !nd.Set || float64(v) != nd.Value {
-					all[i] = false
-				}
-			}
-		}
-		for i := range valid {
-			if all[i] {
-				valid[i] = false
-			}
-		}
-	}
+	preprocess.ValidBands(&raster.Mask{Pix: n.valid, Stride: w, Rect: strip.Rect}, strip, n.nodata)
 }
 
 // chip fills dst (C x h x cs) from the cs x h window at scene (x0, y0) of

@@ -2,10 +2,12 @@ package embed
 
 import (
 	"image"
+	"slices"
 	"unsafe"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/models"
+	"github.com/omnimask/omnimask/preprocess"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -70,10 +72,15 @@ type sample interface{ uint8 | uint16 | int16 }
 // encoder's input is bit for bit floatRows' while the row is read, checked
 // for nodata and normalised in one pass over compact samples.
 type intRows[T sample] struct {
-	s    *gdalio.Scene
-	lut  []*[1 << 16]float32 // per band, indexed by uint16(sample)
-	nd   []T                 // per band: its nodata value
-	anyN bool                // every band has a nodata value its type holds: pixels may be nodata
+	s   *gdalio.Scene
+	lut []*[1 << 16]float32 // per band, indexed by uint16(sample)
+	// A pixel is nodata when every band of ndc (those with a nodata
+	// value, preprocess.NoDataChannels) holds its value ndv (anyN: each
+	// of them is a value of T, so pixels may be nodata). Integers are
+	// never NaN or ±Inf.
+	ndc  []int
+	ndv  []T
+	anyN bool
 	fill float32
 	cs   int
 	// The rows are read in windows of up to span rows, several chip rows
@@ -108,20 +115,24 @@ func windowSpan(cs, stride, C, w, size int) int {
 func newIntRows[T sample](s *gdalio.Scene, norm *normalizer, cs, stride int) *intRows[T] {
 	C := len(norm.nodata)
 	span := windowSpan(cs, stride, C, s.Size.X, int(unsafe.Sizeof(T(0))))
-	k := &intRows[T]{s: s, lut: make([]*[1 << 16]float32, C), nd: make([]T, C), anyN: true,
+	k := &intRows[T]{s: s, lut: make([]*[1 << 16]float32, C),
 		fill: norm.m.NoDataFill, cs: cs, span: span, buf: make([]T, C*span*s.Size.X)}
+	chans, vals := preprocess.NoDataChannels(norm.nodata) // predict's rule, as normalizer.validity
+	k.ndc, k.ndv, k.anyN = chans, make([]T, len(chans)), len(chans) > 0
 	for c := range C {
-		f, nd := norm.static(c), norm.nodata[c]
+		f, at := norm.static(c), slices.Index(chans, c)
 		lut, found := new([1 << 16]float32), false
 		for i := range 1 << 16 {
 			v := T(i) // wraps for uint8 and int16: every sample value, at index uint16(v)
 			lut[uint16(v)] = f(float64(v))
-			if nd.Set && float64(v) == nd.Value { // as normalizer.validity compares
-				k.nd[c], found = v, true
+			if at >= 0 && float32(v) == vals[c] { // exact: 16-bit integers are float32 values
+				k.ndv[at], found = v, true
 			}
 		}
 		k.lut[c] = lut
-		k.anyN = k.anyN && found
+		if at >= 0 && !found {
+			k.anyN = false // no sample holds band c's value: no pixel is nodata
+		}
 	}
 	return k
 }
@@ -140,10 +151,10 @@ func (k *intRows[T]) read(y0 int) error {
 }
 
 // nodata reports whether pixel i of the window (row*width + column) is
-// nodata: every band at its nodata value. Integers are never NaN or ±Inf.
+// nodata: every band of ndc at its nodata value (anyN must hold).
 func (k *intRows[T]) nodata(i, plane int) bool {
-	for c, nd := range k.nd {
-		if k.buf[c*plane+i] != nd {
+	for j, c := range k.ndc {
+		if k.buf[c*plane+i] != k.ndv[j] {
 			return false
 		}
 	}
@@ -153,23 +164,27 @@ func (k *intRows[T]) nodata(i, plane int) bool {
 func (k *intRows[T]) chip(dst []float32, x0 int, maxND float64) bool {
 	cs, w, plane := k.cs, k.s.Size.X, k.plane
 	np, o0 := cs*cs, k.off+x0 // the chip's top-left pixel in the window
-	// The first band is looked up while its samples at their nodata value
-	// are counted: only such pixels can be nodata, so a chip without any
-	// (most) is all valid after one pass over each band.
-	cand := 0
+	// The first band with a nodata value (f) is looked up while its
+	// samples at that value are counted: only such pixels can be nodata,
+	// so a chip without any (most) is all valid after one pass over each
+	// band.
+	f, cand := 0, 0
+	if k.anyN {
+		f = k.ndc[0]
+	}
 	for y := range cs {
-		row, o := k.buf[o0+y*w:o0+y*w+cs], dst[y*cs:(y+1)*cs]
+		row, o := k.buf[f*plane+o0+y*w:f*plane+o0+y*w+cs], dst[f*np+y*cs:f*np+(y+1)*cs]
 		if k.anyN {
-			cand += lookupCount(o, row, k.lut[0], k.nd[0])
+			cand += lookupCount(o, row, k.lut[f], k.ndv[0])
 		} else {
-			lookup(o, row, k.lut[0])
+			lookup(o, row, k.lut[f])
 		}
 	}
 	bad := 0
 	if cand > 0 {
 		for y := range cs {
-			for x, v := range k.buf[o0+y*w : o0+y*w+cs] {
-				if v == k.nd[0] && k.nodata(o0+y*w+x, plane) {
+			for x, v := range k.buf[f*plane+o0+y*w : f*plane+o0+y*w+cs] {
+				if v == k.ndv[0] && k.nodata(o0+y*w+x, plane) {
 					bad++
 				}
 			}
@@ -179,7 +194,7 @@ func (k *intRows[T]) chip(dst []float32, x0 int, maxND float64) bool {
 		return false
 	}
 	for c, lut := range k.lut {
-		if c == 0 && bad == 0 {
+		if c == f && bad == 0 {
 			continue // looked up above
 		}
 		out := dst[c*np : (c+1)*np]
