@@ -69,12 +69,7 @@ func readVectors(t *testing.T, path string) (*godal.Dataset, [][]float32) {
 // for a chip grid with and without overlap, and checks the nodata chips,
 // the chip grid's geotransform and the sidecar.
 func TestChipsMeans(t *testing.T) {
-	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
 	geo := raster.Geo{Transform: raster.GeoTransform{500000, 30, 0, 4000000, 0, -30}, CRS: `EPSG:32633`}
@@ -169,12 +164,7 @@ func TestChipsMeans(t *testing.T) {
 }
 
 func TestChipsRefuses(t *testing.T) {
-	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "s.tif")
 	writeScene(t, scene, 20, 20, raster.Geo{}, func(c, x, y int) float32 { return 1 })

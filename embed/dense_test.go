@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -15,12 +14,7 @@ import (
 // mean of its 8x8 pixels) the stitched dense map must equal chips mode with
 // 8 px chips bit for bit, whatever the tiling.
 func TestDenseMatchesChips(t *testing.T) {
-	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
 	crs, err := gdalio.NormalizeCRS("EPSG:32633")

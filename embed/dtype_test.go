@@ -11,7 +11,6 @@ import (
 
 	"github.com/airbusgeo/godal"
 
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -20,12 +19,7 @@ import (
 // float32 value rounded to half precision (bit for bit), nodata chips stay
 // NaN, the file is Float32 and the sidecar and metadata say float16.
 func TestDTypeFloat16(t *testing.T) {
-	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
 	writeScene(t, scene, 48, 40, raster.Geo{}, func(c, x, y int) float32 {

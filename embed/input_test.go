@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -15,12 +14,7 @@ import (
 // vectors Chips and Dense give over the same file (band specs in both
 // forms); a band spec naming no band fails naming the scene.
 func TestInputMatchesFiles(t *testing.T) {
-	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "s.tif")
 	writeScene(t, scene, 48, 32, raster.Geo{}, func(c, x, y int) float32 { return float32(c*100 + (x*7+y*3)%13) })
@@ -64,7 +58,7 @@ func TestInputMatchesFiles(t *testing.T) {
 			}
 		})
 	}
-	_, err = ChipsInput(ctx, e, Input{Paths: []string{scene}, Bands: "B04,B03,B08"}, filepath.Join(dir, "c.tif"), Options{Chip: 16})
+	_, err := ChipsInput(ctx, e, Input{Paths: []string{scene}, Bands: "B04,B03,B08"}, filepath.Join(dir, "c.tif"), Options{Chip: 16})
 	if err == nil || !strings.Contains(err.Error(), scene) {
 		t.Errorf("unknown band names: %v, want an error naming %s", err, scene)
 	}

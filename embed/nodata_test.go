@@ -12,7 +12,6 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/internal/ort"
 )
 
 // writeBands writes the bands red, green and nir of a w x h scene as
@@ -84,13 +83,8 @@ func writeVRT(t *testing.T, path string, src []string, w, h int, nds [3]*float64
 // others the mean of their pixels with the nodata ones filled with 0
 // (chipmean, nodata_fill 0).
 func TestNoDataRule(t *testing.T) {
-	setup(t)
 	gdalio.Register()
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	dir := t.TempDir()
 	const W, H = 48, 32 // 3x2 chips of 16 px, 6x4 cells of 8 px
 	f64 := func(v float64) *float64 { return &v }

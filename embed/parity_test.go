@@ -16,6 +16,19 @@ func setup(t *testing.T) {
 	}
 }
 
+// chipmean loads testdata's chipmean encoder (a chip's vector is the mean
+// of its pixels per band) on one thread, closed when the test ends.
+func chipmean(t *testing.T) *Encoder {
+	t.Helper()
+	setup(t)
+	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
 // TestBuiltinParity checks the built-in encoder's ONNX output under ONNX
 // Runtime against PyTorch's (testdata/embed/mnv2_parity.json, written by
 // models/train/export_embed.py).

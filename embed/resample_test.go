@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -22,12 +21,7 @@ import (
 // native run's byte for byte; a scene without georeference needs its
 // resolution; chips at 5 m upsample.
 func TestChipsProcessingResolution(t *testing.T) {
-	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	dir := t.TempDir()
 	crs, err := gdalio.NormalizeCRS("EPSG:32633")
 	if err != nil {

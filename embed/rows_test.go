@@ -11,7 +11,6 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/models"
 )
 
@@ -55,13 +54,8 @@ func writeIntScene(t *testing.T, path string, typ godal.DataType, w, h int, nd *
 // nodata values the type holds, cannot hold or lacks, and nodata
 // thresholds that keep, drop and half-fill chips.
 func TestIntRowsMatchFloat(t *testing.T) {
-	setup(t)
 	gdalio.Register()
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	orig := *e.Manifest
 	defer func() { *e.Manifest = orig }()
 	dir := t.TempDir()
@@ -245,13 +239,8 @@ func TestWindowSpan(t *testing.T) {
 // with and without shared rows, through intRows and floatRows: the
 // encoder's inputs and outputs are identical bit for bit.
 func TestIntRowsWindows(t *testing.T) {
-	setup(t)
 	gdalio.Register()
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	orig := *e.Manifest
 	defer func() { *e.Manifest = orig }()
 	e.Manifest.Normalization = models.Normalization{Kind: models.Fixed, Mean: []float64{100, 200, 300}, Std: []float64{50, 60, 70}}

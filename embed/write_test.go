@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -159,12 +158,7 @@ func TestPoolBands(t *testing.T) {
 // file system, as the writers of masks can, and leaves no temporary there;
 // a failed run removes its temporary there too.
 func TestChipsToMemory(t *testing.T) {
-	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := chipmean(t)
 	scene := filepath.Join(t.TempDir(), "scene.tif")
 	writeScene(t, scene, 48, 32, raster.Geo{}, func(c, x, y int) float32 { return float32(c + x + y) })
 	dir := fmt.Sprintf("/vsimem/embed-test-%d", os.Getpid())
