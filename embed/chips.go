@@ -83,8 +83,9 @@ type Sidecar struct {
 	Overlap   int            `json:"overlap,omitempty"` // dense: tile overlap
 	Chip      int            `json:"chip"`
 	Stride    int            `json:"stride"`
-	// ProcessingResolution is the pixel size (metres) chips were cut at
-	// when the scene was resampled for them; 0 (absent) for its own grid.
+	// ProcessingResolution is the pixel size (metres) chips (or dense
+	// tiles) were cut at when the scene was resampled for them; 0 (absent)
+	// for its own grid.
 	ProcessingResolution float64 `json:"processing_resolution_m,omitempty"`
 	MaxNoData            float64 `json:"max_nodata"`
 	// DType is float32 or float16 (values rounded to half precision but
@@ -130,8 +131,9 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("embed: scale %g and offset %g: want finite numbers", o.Scale, o.Offset)
 	case o.Streams < 1 || o.Streams > 64:
 		return fmt.Errorf("embed: streams %d outside 1..64", o.Streams)
-	case !(o.Resolution >= 0 && o.Resolution <= maxResolution) || !(o.ProcessingResolution >= 0 && o.ProcessingResolution <= maxResolution):
-		return fmt.Errorf("embed: resolution %g m and processing resolution %g m: want 0 (none) or up to %d m", o.Resolution, o.ProcessingResolution, maxResolution)
+	}
+	if err := checkResolutions(o.Resolution, o.ProcessingResolution); err != nil {
+		return err
 	}
 	var err error
 	o.DType, err = checkDType(o.DType)
@@ -178,10 +180,7 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 		}
 		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px chip", scene[0], size.X, size.Y, o.Chip)
 	}
-	geo := s.Geo
-	if g.resampled() && !geo.Transform.IsIdentity() {
-		geo.Transform = geo.Transform.Scale(float64(s.Size.X)/float64(size.X), float64(s.Size.Y)/float64(size.Y))
-	}
+	geo := g.geo(s)
 	if !geo.Transform.IsIdentity() {
 		c := float64(o.Chip-o.Stride) / 2
 		x0, y0 := geo.Transform.Apply(c, c)

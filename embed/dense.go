@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/raster"
 	"github.com/omnimask/omnimask/sensor"
 )
@@ -21,6 +22,12 @@ type DenseOptions struct {
 	Bands         []int
 	Scale, Offset float64
 	DType         string // "float32" (or "") or "float16", as Options.DType
+
+	// ProcessingResolution and Resolution are as in Options: when set,
+	// the scene is resampled to that pixel size (metres) as chips mode
+	// resamples it, Tile and Overlap are pixels of that grid and the map's
+	// cells are output_stride pixels of it.
+	ProcessingResolution, Resolution float64
 
 	units []sensor.Units // as Options.units
 }
@@ -56,14 +63,22 @@ func Dense(ctx context.Context, e *Encoder, scene []string, out string, o DenseO
 func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOptions, dtype string, t0 time.Time) (*Result, error) {
 	m, s, norm, scene := e.Manifest, src.s, src.norm, src.names
 	st, mult := m.OutputStride, m.Multiple()
-	cols, rows := s.Size.X/st, s.Size.Y/st
+	g, err := procGrid(s, o.Resolution, o.ProcessingResolution)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", scene[0], err)
+	}
+	size := g.size
+	cols, rows := size.X/st, size.Y/st
 	tx, ty := min(o.Tile, cols*st/mult*mult), min(o.Tile, rows*st/mult*mult)
 	if tx == 0 || ty == 0 {
-		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px tile", scene[0], s.Size.X, s.Size.Y, mult)
+		if g.resampled() {
+			return nil, fmt.Errorf("%s: %dx%d px at %g m is smaller than one %d px tile", scene[0], size.X, size.Y, g.res, mult)
+		}
+		return nil, fmt.Errorf("%s: %dx%d px is smaller than one %d px tile", scene[0], size.X, size.Y, mult)
 	}
 	xs, xOwner := tiles(cols*st, tx, o.Overlap, st)
 	ys, yOwner := tiles(rows*st, ty, o.Overlap, st)
-	geo := s.Geo
+	geo := g.geo(s)
 	if !geo.Transform.IsIdentity() {
 		geo.Transform = geo.Transform.Scale(float64(st), float64(st))
 		geo.GCPs = nil
@@ -76,7 +91,7 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 	defer w.abort()
 	res := &Result{Cols: cols, Rows: rows}
 	C := len(m.Bands)
-	strip := raster.NewFloat32(C, image.Rect(0, 0, s.Size.X, ty))
+	read := stripReader(s, norm, g, ty)
 	in := make([]float32, C*tx*ty)
 	band := make([][]float32, ty/st) // output rows of this tile row, band-major
 	for i := range band {
@@ -88,11 +103,10 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		strip.Rect = image.Rect(0, y0, s.Size.X, y0+ty)
-		if err := s.Read(strip); err != nil {
+		strip, err := read(y0)
+		if err != nil {
 			return nil, err
 		}
-		norm.validity(strip)
 		for i := range band {
 			fillNaN(band[i])
 		}
@@ -144,6 +158,9 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 	}
 	sc := Sidecar{Mode: "dense", Encoder: m.Name, Version: m.Version, Dim: D, Bands: m.Bands, Normalization: m.Normalization,
 		InputUnits: m.InputUnits, Scale: o.Scale, Offset: o.Offset, Tile: o.Tile, Overlap: o.Overlap, Chip: st, Stride: st, MaxNoData: o.MaxNoData, Scene: scene}
+	if g.resampled() {
+		sc.ProcessingResolution = g.res
+	}
 	src.describeUnits(&sc, e, Options{Scale: o.Scale, Offset: o.Offset, units: o.units})
 	sc.setDType(dtype)
 	if err := sc.write(out); err != nil {
@@ -176,7 +193,35 @@ func (o *DenseOptions) check(e *Encoder) (string, error) {
 	if !finite(o.Scale) || !finite(o.Offset) {
 		return "", fmt.Errorf("embed: scale %g and offset %g: want finite numbers", o.Scale, o.Offset)
 	}
+	if err := checkResolutions(o.Resolution, o.ProcessingResolution); err != nil {
+		return "", err
+	}
 	return checkDType(o.DType)
+}
+
+// stripReader returns the function reading dense mode's tile rows: the h
+// rows of scene s on grid g from y0, full width, their validity marked in
+// norm (as normalizer.chip and fraction read it). On a resampled grid they
+// are resampledRows', chips mode's reader; the strip is reused.
+func stripReader(s *gdalio.Scene, norm *normalizer, g grid, h int) func(y0 int) (*raster.Float32, error) {
+	if g.resampled() {
+		r := newResampledRows(s, norm, g.size, h)
+		return func(y0 int) (*raster.Float32, error) {
+			if err := r.read(y0); err != nil {
+				return nil, err
+			}
+			return r.strip, nil
+		}
+	}
+	strip := raster.NewFloat32(len(norm.nodata), image.Rect(0, 0, s.Size.X, h))
+	return func(y0 int) (*raster.Float32, error) {
+		strip.Rect = image.Rect(0, y0, s.Size.X, y0+h)
+		if err := s.Read(strip); err != nil {
+			return nil, err
+		}
+		norm.validity(strip)
+		return strip, nil
+	}
 }
 
 // tiles returns the tile origins along an axis of n pixels (n a multiple of

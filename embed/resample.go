@@ -25,6 +25,16 @@ type grid struct {
 
 func (g grid) resampled() bool { return g.size != g.native }
 
+// geo is the georeference of scene s on g: s's own, its transform scaled
+// to g's pixels when g is resampled.
+func (g grid) geo(s *gdalio.Scene) raster.Geo {
+	geo := s.Geo
+	if g.resampled() && !geo.Transform.IsIdentity() {
+		geo.Transform = geo.Transform.Scale(float64(g.native.X)/float64(g.size.X), float64(g.native.Y)/float64(g.size.Y))
+	}
+	return geo
+}
+
 // procGrid is the grid of scene s at the processing resolution proc (0:
 // its own grid), its pixel size being res metres or, for res 0, what its
 // georeference says; sized as predict sizes its processing grid
@@ -58,9 +68,18 @@ func procGrid(s *gdalio.Scene, res, proc float64) (grid, error) {
 	return g, nil
 }
 
-// resampledRows reads chip rows of the scene resampled onto the grid of
-// size: for each chip row, the native rows under it are read as float32,
-// their validity marked (normalizer.validity), and both area-averaged
+// checkResolutions checks Options' (and DenseOptions') Resolution and
+// ProcessingResolution.
+func checkResolutions(res, proc float64) error {
+	if !(res >= 0 && res <= maxResolution) || !(proc >= 0 && proc <= maxResolution) {
+		return fmt.Errorf("embed: resolution %g m and processing resolution %g m: want 0 (none) or up to %d m", res, proc, maxResolution)
+	}
+	return nil
+}
+
+// resampledRows reads chip rows (or, in dense mode, tile rows: cs is then
+// the tile height) of the scene resampled onto the grid of size: for each
+// row, the native rows under it are read as float32, their validity marked (normalizer.validity), and both area-averaged
 // onto the processing grid by preprocess.Area, predict's resampling; the
 // chips are then normalised from that strip as floatRows normalises them.
 type resampledRows struct {
