@@ -34,7 +34,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var o embed.Options
 	fs.IntVar(&o.Chip, "chip", 32, "chip size in pixels (a multiple of the encoder's size_multiple)")
 	fs.IntVar(&o.Stride, "stride", 0, "chip grid step in pixels (default: the chip size)")
-	fs.Float64Var(&o.ProcessingResolution, "processing-resolution", 0, "chips mode: cut chips (--chip, --stride in pixels) at this pixel size in metres, 0 < m <= 100000, resampling the scene as predict does (default: the scene's own grid)")
+	fs.Float64Var(&o.ProcessingResolution, "processing-resolution", 0, "cut chips (--chip, --stride in pixels) or dense tiles (--tile, --overlap; cells of the output stride) at this pixel size in metres, 0 < m <= 100000, resampling the scene as predict does (default: the scene's own grid)")
 	fs.Float64Var(&o.Resolution, "resolution", 0, "with --processing-resolution: the scene's pixel size in metres, 0 < m <= 100000 (default: from its georeference)")
 	fs.Float64Var(&o.MaxNoData, "max-nodata", 0.5, "a chip with a larger fraction of nodata pixels is nodata (NaN)")
 	fs.IntVar(&o.Batch, "batch", 64, "chips per inference call")
@@ -65,11 +65,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkEmbedNumbers(cmdline.SetFlags(fs), &o, *tile, *overlap); err != nil {
 		return err
 	}
-	switch set := cmdline.SetFlags(fs); {
-	case *mode == "dense" && (set["processing-resolution"] || set["resolution"]):
-		return usagef("--processing-resolution and --resolution: chips mode only (dense maps are at the encoder's output stride of the scene's own grid)")
-	case set["resolution"] && !set["processing-resolution"]:
-		return usagef("--resolution: only with --processing-resolution (without it chips are cut on the scene's own grid)")
+	if set := cmdline.SetFlags(fs); set["resolution"] && !set["processing-resolution"] {
+		return usagef("--resolution: only with --processing-resolution (without it the scene's own grid is used)")
 	}
 	if cmdline.SetFlags(fs)["overlap"] && *overlap == 0 {
 		*overlap = -1 // an explicit 0 means no overlap, as in predict
@@ -114,7 +111,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		in := embed.Input{Paths: g, Sensor: *sensorName, Bands: *bands}
 		var res *embed.Result
 		if *mode == "dense" {
-			res, err = embed.DenseInput(ctx, e, in, outputs[i], embed.DenseOptions{Tile: *tile, Overlap: *overlap, MaxNoData: o.MaxNoData, Scale: o.Scale, Offset: o.Offset, DType: o.DType})
+			res, err = embed.DenseInput(ctx, e, in, outputs[i], embed.DenseOptions{Tile: *tile, Overlap: *overlap, MaxNoData: o.MaxNoData, Scale: o.Scale, Offset: o.Offset, DType: o.DType,
+				ProcessingResolution: o.ProcessingResolution, Resolution: o.Resolution})
 		} else {
 			res, err = embed.ChipsInput(ctx, e, in, outputs[i], o)
 		}

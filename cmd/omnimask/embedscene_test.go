@@ -190,3 +190,38 @@ func TestEmbedOutputs(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbedDenseProcessingResolution: embed --mode dense
+// --processing-resolution maps the scene resampled to that pixel size:
+// cells of 8 px at 20 m for a 10 m scene, the sidecar says 20 m.
+func TestEmbedDenseProcessingResolution(t *testing.T) {
+	if _, err := ort.Setup(""); err != nil {
+		t.Skipf("no ONNX Runtime: %v", err)
+	}
+	dir := t.TempDir()
+	scene := tif{w: 64, h: 48}.write(t, filepath.Join(dir, "scene.tif"))
+	for _, tc := range []struct {
+		args       []string
+		cols, rows int
+		res        float64
+	}{
+		{nil, 8, 6, 0},
+		{[]string{"--processing-resolution", "20", "--resolution", "10"}, 4, 3, 20},
+		{[]string{"--processing-resolution", "10", "--resolution", "10"}, 8, 6, 0},
+	} {
+		out := filepath.Join(dir, "out.tif")
+		args := append([]string{"embed", scene, "-o", out, "--model", testModel("chipmean.onnx"), "--mode", "dense", "--tile", "16", "--threads", "1", "--quiet"}, tc.args...)
+		if _, _, err := cli(t, args...); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		ds, err := godal.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := ds.Structure()
+		ds.Close()
+		if sc := readSidecar(t, out); st.SizeX != tc.cols || st.SizeY != tc.rows || sc.Mode != "dense" || sc.ProcessingResolution != tc.res {
+			t.Errorf("%v: %dx%d cells, sidecar mode %q at %g m; want %dx%d at %g m", tc.args, st.SizeX, st.SizeY, sc.Mode, sc.ProcessingResolution, tc.cols, tc.rows, tc.res)
+		}
+	}
+}

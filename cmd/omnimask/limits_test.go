@@ -172,7 +172,7 @@ func embedRows() []numericRow {
 		ok("streams", "1"),
 		bad("processing-resolution", "0", "--processing-resolution 0: want a pixel size in metres, 0 < m <= 100000"),
 		bad("processing-resolution", "NaN", "--processing-resolution NaN: want a pixel size in metres"),
-		bad("processing-resolution", "20", "--processing-resolution and --resolution: chips mode only", "--mode", "dense"),
+		ok("processing-resolution", "20", "--mode", "dense", "--tile", "16", "--resolution", "10"),
 		ok("processing-resolution", "20", "--resolution", "10"),
 		bad("resolution", "-5", "--resolution -5: want a pixel size in metres", "--processing-resolution", "20"),
 		bad("resolution", "1e6", "--resolution 1e+06: want a pixel size in metres", "--processing-resolution", "20"),
