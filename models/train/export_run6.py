@@ -16,6 +16,7 @@ import json
 import os
 import sys
 
+import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,6 +32,53 @@ DESCRIPTION = (
     "CC-BY-4.0) and USGS Landsat 8 Biome (public domain).")
 
 
+def fold_pads(m):
+    """Fold each Pad (mnv2unet's ZeroPad2d((0, 1, 0, 1)) before a stride-2
+    convolution, exported by PyTorch with its pads computed by a chain of
+    ConstantOfShape / Concat / Reshape / Slice / Transpose / Cast nodes) into
+    the convolution's own asymmetric pads [top, left, bottom, right] =
+    [0, 0, 1, 1], and drop the nodes no longer used. The graph is then
+    convolutions, activations, additions and concatenations only (what
+    quantize.py handles); tools/parity checks the result against PyTorch."""
+    g = m.graph
+    consumers = {}
+    for n in g.node:
+        for x in n.input:
+            consumers.setdefault(x, []).append(n)
+    drop = set()
+    for n in g.node:
+        if n.op_type != "Pad":
+            continue
+        cs = consumers.get(n.output[0], [])
+        if len(cs) != 1 or cs[0].op_type != "Conv":
+            raise SystemExit("fold_pads: %s does not feed one Conv" % n.name)
+        c = cs[0]
+        pads = [a for a in c.attribute if a.name == "pads"]
+        if pads and any(pads[0].ints):
+            raise SystemExit("fold_pads: %s already pads" % c.name)
+        for a in pads:
+            c.attribute.remove(a)
+        c.attribute.append(onnx.helper.make_attribute("pads", [0, 0, 1, 1]))
+        c.input[0] = n.input[0]
+        drop.add(n.name)
+    keep = [n for n in g.node if n.name not in drop]
+    # prune nodes whose outputs nothing uses any more
+    outs = {o.name for o in g.output}
+    while True:
+        used = {x for n in keep for x in n.input} | outs
+        k2 = [n for n in keep if any(o in used for o in n.output)]
+        if len(k2) == len(keep):
+            break
+        keep = k2
+    del g.node[:]
+    g.node.extend(keep)
+    used = {x for n in keep for x in n.input}
+    inits = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    return len(drop)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
@@ -41,7 +89,6 @@ def main():
     ap.add_argument("--version", default="2.0.0")
     a = ap.parse_args()
     torch.set_num_threads(1)
-    import onnx
     [(_, model, mult)] = load(a.ckpt)
     model = model.eval()
     ck = torch.load(a.ckpt, map_location="cpu")
@@ -54,6 +101,10 @@ def main():
         do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL,
     )
     m = onnx.load(a.onnx)
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.ZeroPad2d) and tuple(mod.padding) != (0, 1, 0, 1):
+            raise SystemExit("unexpected padding %s" % (mod.padding,))
+    print("folded %d Pad nodes into convolutions" % fold_pads(m))
     del m.metadata_props[:]
     p = m.metadata_props.add()
     p.key = "omnimask.manifest"

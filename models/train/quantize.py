@@ -107,6 +107,16 @@ def apply(src, ranges_path, dst):
             continue
         red = tuple(i for i in range(w.ndim) if i != axis)
         ws = np.maximum(np.abs(w).max(axis=red), 1e-12) / 127.0
+        if len(n.input) > 2 and n.input[2] in inits:
+            # A channel whose weights are all zero (a dead channel, its
+            # BatchNorm folded into a constant bias) gets the weight scale
+            # that keeps its bias inside int32 (its weights stay 0); others
+            # are unchanged.
+            xin = n.input[0][:-3] if n.input[0].endswith("_dq") else n.input[0]
+            b = np.abs(numpy_helper.to_array(inits[n.input[2]]).astype(np.float64))
+            need = b / (act_scale[xin] * ws) > 2.0 ** 30
+            if need.any():
+                ws = np.where(need, b / (act_scale[xin] * 2.0 ** 30), ws).astype(ws.dtype)
         shape = [1] * w.ndim
         shape[axis] = -1
         wq = np.clip(np.round(w / ws.reshape(shape)), -127, 127).astype(np.int8)
