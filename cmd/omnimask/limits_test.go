@@ -74,7 +74,7 @@ func numericRows() []numericRow {
 		bad("patch-size", "31", "--patch-size 31"+patch64),
 		bad("patch-size", "4097", "--patch-size 4097"+patch64),
 		{flag: "patch-size", args: []string{"--patch-size", "100"}, model: "omnicloud",
-			want: "--patch-size 100: want 32..4096, a multiple of 16 (leave the flag out for the model's 512)"},
+			want: "--patch-size 100: want 32..4096, a multiple of 32 (leave the flag out for the model's 512)"},
 		{flag: "patch-size", args: []string{"--patch-size", "48"}, model: testModel("fixed64.onnx"),
 			want: "--patch-size 48: the model's input is fixed at 64 px (leave the flag out)"},
 		ok("patch-size", "32"),
