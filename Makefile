@@ -68,7 +68,9 @@ dl-l8s2-uv: deps
 	$(PYTHON) models/thirdparty/dl-l8s2-uv/convert.py --weights $(PRETRAINED) --out $(OUT)/models
 	$(GO) run ./tools/parity $(OUT)/models/dl-l8s2-uv-*.parity.json
 
-# Train the default model (needs Debian python3-torch, python3-onnx; tens of minutes).
+# Train the version-1 recipe (omnicloud-v1's; needs Debian python3-torch,
+# python3-onnx; tens of minutes). It writes models/builtin/omnicloud.onnx,
+# i.e. replaces the current default (run 6, models/train/README.md).
 train-model:
 	$(PYTHON) models/train/train.py --data $(SHARED) --out models/builtin
 
