@@ -138,22 +138,22 @@ def upsample_to(p, f, shape):
     return p
 
 
-def eval_l8(model, items, down=1):
+def eval_l8(model, items, down=1, multiple=16):
     s = Scores()
     for _, img, lab in items:
         x = area_down(img, down) if down > 1 else img
-        p = predict(model, x)
+        p = predict(model, x, multiple)
         if down > 1:
             p = upsample_to(p, down, lab.shape)
         s.add(p, lab)
     return s.result()
 
 
-def eval_ocn(model, items, down=1):
+def eval_ocn(model, items, down=1, multiple=16):
     s = Scores(binary=True)
     for _, img, lab in items:
         x = area_down(img, down) if down > 1 else img
-        p = predict(model, x)
+        p = predict(model, x, multiple)
         if down > 1:
             p = upsample_to(p, down, lab.shape)
         s.add(p, lab)
