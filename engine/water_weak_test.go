@@ -124,8 +124,8 @@ func TestWaterWeakLabels(t *testing.T) {
 			models []string
 			want   float64
 		}{
-			{"run 4", Request{}, []string{"omnicloud-v1", "mndwi-water", "ndwi-water"}, sc.now},
-			{"water-cnn forced (run 3)", Request{Resolution: 10}, []string{"omnicloud-v1", "water-cnn", "ndwi-water"}, sc.run3},
+			{"run 4", Request{}, []string{"omnicloud", "mndwi-water", "ndwi-water"}, sc.now},
+			{"water-cnn forced (run 3)", Request{Resolution: 10}, []string{"omnicloud", "water-cnn", "ndwi-water"}, sc.run3},
 		} {
 			res, err := e.PredictFile(context.Background(), []string{path}, run.req)
 			if err != nil {

@@ -122,7 +122,7 @@ func TestCLI(t *testing.T) {
 			stderr: []string{"flag provided but not defined: -nope"}},
 		{name: "models", args: func(d *cliDirs) []string { return []string{"models"} },
 			stdout: []string{"omnicloud (default)", "bands       red, green, nir", "classes", "ndwi-water", "mndwi-water",
-				"product water (--product water)", "models      cloud = omnicloud-v1 (10-60 m); water = water-cnn (7.07-14.14 m) | mndwi-water | ndwi-water; ndwi = ndwi-water", "classes     0 land, 1 water, 2 thick_cloud, 3 thin_cloud, 4 cloud_shadow"}},
+				"product water (--product water)", "models      cloud = omnicloud (10-60 m); water = water-cnn (7.07-14.14 m) | mndwi-water | ndwi-water; ndwi = ndwi-water", "classes     0 land, 1 water, 2 thick_cloud, 3 thin_cloud, 4 cloud_shadow"}},
 		{name: "models-file", args: func(d *cliDirs) []string { return []string{"models", pointwise} },
 			stdout: []string{pointwise, "pointwise 0.0.1", "resolution  10 m (supported 10-60 m)", "patch 64, overlap 16", "0 clear, 1 thick_cloud, 2 thin_cloud, 3 cloud_shadow (logits)"}},
 		{name: "models-check", args: func(d *cliDirs) []string {
@@ -158,7 +158,7 @@ func TestCLI(t *testing.T) {
 				"bands       nd(green,nir), nd(green,swir1), nd(nir,red), nd(swir1,swir2), blue, green, red, nir, swir1, swir2",
 				"resolution  10 m (supported 7.07-14.14 m)", "resolution  10 m (any supported)"}},
 		{name: "info-product-water", args: func(d *cliDirs) []string { return []string{"info", d.scene, "--product", "water"} },
-			stdout: []string{"product     water: omnicloud-v1 + ndwi-water", "derived     nd(green,nir) = (green - nir) / (green + nir), not normalised"}},
+			stdout: []string{"product     water: omnicloud + ndwi-water", "derived     nd(green,nir) = (green - nir) / (green + nir), not normalised"}},
 		{name: "product-and-model", args: func(d *cliDirs) []string {
 			return []string{"info", d.scene, "--product", "water", "--model", pointwise}
 		},

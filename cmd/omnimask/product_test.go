@@ -27,7 +27,7 @@ func TestPredictProduct(t *testing.T) {
 	}
 	mask := maskIn(out, d.scene)
 	wantRaster(t, mask, 1, godal.Byte)
-	wantRaster(t, strings.TrimSuffix(mask, ".tif")+"_confidence.tif", 6, godal.Float32) // omnicloud-v1 4 + ndwi-water 2
+	wantRaster(t, strings.TrimSuffix(mask, ".tif")+"_confidence.tif", 6, godal.Float32) // omnicloud 4 + ndwi-water 2
 
 	// A six-band scene runs water-cnn and ndwi-water, which share class
 	// names: their probability bands say whose they are.
@@ -86,10 +86,10 @@ func TestInfoProductResolution(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{nil, []string{"product     water: omnicloud-v1 + water-cnn + ndwi-water"}},
-		{[]string{"--resolution", "30"}, []string{"product     water: omnicloud-v1 + mndwi-water + ndwi-water",
+		{nil, []string{"product     water: omnicloud + water-cnn + ndwi-water"}},
+		{[]string{"--resolution", "30"}, []string{"product     water: omnicloud + mndwi-water + ndwi-water",
 			"note        water: running mndwi-water: the models see 30 m pixels, outside the range of water-cnn (supports 7.07-14.14 m)"}},
-		{[]string{"--processing-resolution", "20"}, []string{"product     water: omnicloud-v1 + mndwi-water + ndwi-water", "the models see 20 m pixels"}},
+		{[]string{"--processing-resolution", "20"}, []string{"product     water: omnicloud + mndwi-water + ndwi-water", "the models see 20 m pixels"}},
 	} {
 		stdout, stderr, err := cli(t, append([]string{"info", six, "--product", "water"}, tt.args...)...)
 		if err != nil {
