@@ -3,6 +3,7 @@ package probe
 import (
 	"encoding/json"
 	"fmt"
+	"image"
 	"math"
 	"os"
 
@@ -76,7 +77,10 @@ func ReadEmbeddings(path string) (*Embeddings, error) {
 // ChipLabels returns the majority label of each chip of e in the label
 // raster path (on the scene's pixel grid; values 0..254, 255 and the
 // raster's nodata ignored), -1 where a chip has no label. Ties go to the
-// smaller value.
+// smaller value. Chips cut at a processing resolution (the sidecar's
+// processing_resolution_m) are mapped onto the label raster through the
+// two geotransforms, so the labels may stay on the scene's own grid; both
+// must then be georeferenced.
 func ChipLabels(e *Embeddings, path string) ([]int, error) {
 	gdalio.Register()
 	ds, err := godal.Open(path)
@@ -86,8 +90,19 @@ func ChipLabels(e *Embeddings, path string) ([]int, error) {
 	defer ds.Close()
 	st := ds.Structure()
 	sc := e.Sidecar
-	if w, h := (e.Cols-1)*sc.Stride+sc.Chip, (e.Rows-1)*sc.Stride+sc.Chip; st.SizeX < w || st.SizeY < h {
-		return nil, fmt.Errorf("%s: %dx%d px does not cover the chip grid of %s (%dx%d px)", path, st.SizeX, st.SizeY, e.Path, w, h)
+	win := func(c, r int) image.Rectangle { // chip (c, r) in label pixels
+		return image.Rect(c*sc.Stride, r*sc.Stride, c*sc.Stride+sc.Chip, r*sc.Stride+sc.Chip)
+	}
+	if sc.ProcessingResolution > 0 {
+		gt, err := ds.GeoTransform()
+		lt := raster.GeoTransform(gt)
+		if err != nil || lt.IsIdentity() || lt.Singular() || lt.Rotated() || e.Geo.Transform.IsIdentity() || e.Geo.Transform.Rotated() {
+			return nil, fmt.Errorf("%s: %s was cut at a processing resolution of %g m: labels need a north-up georeference (as the embeddings have) to be mapped onto its chips", path, e.Path, sc.ProcessingResolution)
+		}
+		win = chipWindows(e.Geo.Transform, lt, sc.Chip, sc.Stride)
+	}
+	if last := win(e.Cols-1, e.Rows-1); win(0, 0).Min.X < 0 || win(0, 0).Min.Y < 0 || st.SizeX < last.Max.X || st.SizeY < last.Max.Y {
+		return nil, fmt.Errorf("%s: %dx%d px does not cover the chip grid of %s (%dx%d px)", path, st.SizeX, st.SizeY, e.Path, last.Max.X, last.Max.Y)
 	}
 	b := ds.Bands()[0]
 	nd, hasND := b.NoData()
@@ -100,8 +115,9 @@ func ChipLabels(e *Embeddings, path string) ([]int, error) {
 	for r := range e.Rows {
 		for c := range e.Cols {
 			count = [256]int{}
-			for y := r * sc.Stride; y < r*sc.Stride+sc.Chip; y++ {
-				for _, v := range px[y*st.SizeX+c*sc.Stride : y*st.SizeX+c*sc.Stride+sc.Chip] {
+			w := win(c, r)
+			for y := w.Min.Y; y < w.Max.Y; y++ {
+				for _, v := range px[y*st.SizeX+w.Min.X : y*st.SizeX+w.Max.X] {
 					count[v]++
 				}
 			}
@@ -118,6 +134,22 @@ func ChipLabels(e *Embeddings, path string) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// chipWindows maps chips of embeddings with geotransform et (chip and
+// stride in pixels of the grid they were cut on; the embeddings' pixel u is
+// the stride-wide cell centred on chip u) to windows of a raster with
+// geotransform lt, corners rounded to the nearest pixel edge.
+func chipWindows(et, lt raster.GeoTransform, chip, stride int) func(c, r int) image.Rectangle {
+	S, C := float64(stride), float64(chip)
+	at := func(p, q float64) (float64, float64) { // grid pixel corner -> label pixel corner
+		return lt.Invert(et.Apply((p-(C-S)/2)/S, (q-(C-S)/2)/S))
+	}
+	return func(c, r int) image.Rectangle {
+		x0, y0 := at(float64(c*stride), float64(r*stride))
+		x1, y1 := at(float64(c*stride+chip), float64(r*stride+chip))
+		return image.Rect(int(math.Round(x0)), int(math.Round(y0)), int(math.Round(x1)), int(math.Round(y1))) // canonical
+	}
 }
 
 // Save writes the probe as JSON.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/omnimask/omnimask/embed"
@@ -102,5 +103,91 @@ func TestEmbeddingsRoundTrip(t *testing.T) {
 		if q.Class(v) != y[i] {
 			t.Fatalf("chip %d: class %d, want %d", i, q.Class(v), y[i])
 		}
+	}
+}
+
+// TestChipLabelsProcessingResolution: chips cut at 20 m from a 10 m scene
+// take their labels from the 2x larger window of a label raster on the
+// scene's own grid (mapped through the geotransforms); a label raster
+// without georeference is refused, naming the processing resolution.
+func TestChipLabelsProcessingResolution(t *testing.T) {
+	if _, err := ort.Setup(""); err != nil {
+		t.Skipf("no ONNX Runtime: %v", err)
+	}
+	crs, err := gdalio.NormalizeCRS("EPSG:32633")
+	if err != nil {
+		t.Fatal(err)
+	}
+	geo := raster.Geo{CRS: crs, Transform: raster.GeoTransform{500000, 10, 0, 5000000, 0, -10}}
+	dir := t.TempDir()
+	const W, H = 64, 48
+	scene := filepath.Join(dir, "s.tif")
+	sw, err := gdalio.Create(scene, image.Pt(W, H), geo, gdalio.WriteOptions{Bands: 3, Float32: true, Names: []string{"red", "green", "nir"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := make([]uint8, W*H)
+	for c := range 3 {
+		buf := make([]float32, W*H)
+		for y := range H {
+			for x := range W {
+				buf[y*W+x] = float32(1 + c + x%5)
+				lab[y*W+x] = uint8(1 + x/16 + 4*(y/16)) // one label per 16x16 native block
+				if x%16 < 3 && y%16 < 5 {               // a minority label in every block
+					lab[y*W+x] = 99
+				}
+			}
+		}
+		if err := sw.WriteFloat32(c, image.Rect(0, 0, W, H), buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	writeLabels := func(name string, g raster.Geo) string {
+		path := filepath.Join(dir, name)
+		lw, err := gdalio.Create(path, image.Pt(W, H), g, gdalio.WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lw.WriteUint8(0, image.Rect(0, 0, W, H), lab); err != nil {
+			t.Fatal(err)
+		}
+		if err := lw.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	enc, err := embed.Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	out := filepath.Join(dir, "e.tif")
+	// 20 m: a 32x24 grid, chips of 8 px = 16 native px, one per label block.
+	if _, err := embed.Chips(context.Background(), enc, []string{scene}, out, embed.Options{Chip: 8, ProcessingResolution: 20}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ReadEmbeddings(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Cols != 4 || e.Rows != 3 || e.Sidecar.ProcessingResolution != 20 {
+		t.Fatalf("%dx%d chips at %g m", e.Cols, e.Rows, e.Sidecar.ProcessingResolution)
+	}
+	l, err := ChipLabels(e, writeLabels("l.tif", geo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range e.Rows {
+		for c := range e.Cols {
+			if want := 1 + c + 4*r; l[r*e.Cols+c] != want {
+				t.Fatalf("chip labels %v, want chip (%d,%d) = %d", l, c, r, want)
+			}
+		}
+	}
+	if _, err := ChipLabels(e, writeLabels("nogeo.tif", raster.Geo{})); err == nil || !strings.Contains(err.Error(), "processing resolution of 20 m") {
+		t.Errorf("labels without georeference: %v", err)
 	}
 }
