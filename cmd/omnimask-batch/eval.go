@@ -93,7 +93,7 @@ func (f *evalFn) Teardown() error {
 }
 
 func (f *evalFn) ProcessElement(ctx context.Context, i int, emit func(evalPart)) error {
-	inflight.Add(1)
+	inflight.Add()
 	defer inflight.Done()
 	if i < 0 || i >= len(f.run.Scenes) {
 		return fmt.Errorf("%s: no scene %d (the run file changed?)", f.Cfg.RunAbs, i)

@@ -77,7 +77,7 @@ func (f *predictFn) Teardown() error {
 }
 
 func (f *predictFn) ProcessElement(ctx context.Context, it batch.Item, emit func(batch.Record)) error {
-	inflight.Add(1)
+	inflight.Add()
 	defer inflight.Done()
 	rec, err := f.predict(ctx, it)
 	if err != nil {
@@ -164,7 +164,48 @@ func logRecord(log *slog.Logger, r batch.Record) {
 // inflight counts the elements this process is working on: a run on Prism
 // waits for them after the pipeline returns (a cancelled job returns while
 // the in-process worker is still finishing its element).
-var inflight sync.WaitGroup
+var inflight = newFlight()
+
+// flight counts work in progress. Unlike a sync.WaitGroup, an element may
+// start while Wait is waiting (a cancelled Prism job can still hand its
+// in-process worker one more element): Wait returns once the count is 0,
+// and never panics on such a late start.
+type flight struct {
+	mu   sync.Mutex
+	n    int
+	idle *sync.Cond
+}
+
+func newFlight() *flight {
+	f := &flight{}
+	f.idle = sync.NewCond(&f.mu)
+	return f
+}
+
+// Add counts one element started.
+func (f *flight) Add() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+// Done counts one element finished.
+func (f *flight) Done() {
+	f.mu.Lock()
+	if f.n--; f.n == 0 {
+		f.idle.Broadcast()
+	}
+	f.mu.Unlock()
+}
+
+// Wait returns when no element is in progress.
+func (f *flight) Wait() {
+	f.mu.Lock()
+	for f.n > 0 {
+		f.idle.Wait()
+	}
+	f.mu.Unlock()
+}
 
 // Test hooks: predictCalls counts engine predictions in this process,
 // enginesCreated the engines built;
