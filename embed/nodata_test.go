@@ -31,20 +31,7 @@ func writeBands(t *testing.T, dir string, typ godal.DataType, w, h int, nds [3]*
 		if err := b.SetDescription(name); err != nil {
 			t.Fatal(err)
 		}
-		if nds[c] != nil {
-			if err := b.SetNoData(*nds[c]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		buf := make([]float64, w*h)
-		for y := range h {
-			for x := range w {
-				buf[y*w+x] = f(c, x, y)
-			}
-		}
-		if err := b.Write(0, 0, buf, w, h); err != nil {
-			t.Fatal(err)
-		}
+		fillBand(t, b, c, w, h, nds[c], f)
 		if err := ds.Close(); err != nil {
 			t.Fatal(err)
 		}

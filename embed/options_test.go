@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -33,16 +32,11 @@ func TestOptionsRefused(t *testing.T) {
 		}
 	}
 
-	setup(t)
-	e, err := Load("mobilenetv2-imagenet", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := encoder(t, "mobilenetv2-imagenet")
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
 	writeScene(t, scene, 64, 64, raster.Geo{}, func(c, x, y int) float32 { return 0.1 })
-	_, err = Chips(context.Background(), e, []string{scene}, filepath.Join(dir, "e.tif"), Options{Chip: 4096, Batch: 64, Bands: []int{1, 2, 3}})
+	_, err := Chips(context.Background(), e, []string{scene}, filepath.Join(dir, "e.tif"), Options{Chip: 4096, Batch: 64, Bands: []int{1, 2, 3}})
 	if err == nil || !strings.Contains(err.Error(), "use a smaller batch") {
 		t.Fatalf("chip 4096, batch 64: %v, want the batch refused", err)
 	}

@@ -16,18 +16,22 @@ func setup(t *testing.T) {
 	}
 }
 
-// chipmean loads testdata's chipmean encoder (a chip's vector is the mean
-// of its pixels per band) on one thread, closed when the test ends.
-func chipmean(t *testing.T) *Encoder {
+// encoder loads the encoder ref (a built-in name or a file) on one thread,
+// closed when the test ends; it skips without ONNX Runtime.
+func encoder(t *testing.T, ref string) *Encoder {
 	t.Helper()
 	setup(t)
-	e, err := Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
+	e, err := Load(ref, ort.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
 	return e
 }
+
+// chipmean loads testdata's chipmean encoder (a chip's vector is the mean
+// of its pixels per band).
+func chipmean(t *testing.T) *Encoder { return encoder(t, "../testdata/models/chipmean.onnx") }
 
 // TestBuiltinParity checks the built-in encoder's ONNX output under ONNX
 // Runtime against PyTorch's (testdata/embed/mnv2_parity.json, written by

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -20,12 +19,7 @@ import (
 // all-nodata chip row, nodata chips inside rows and rows with fewer valid
 // chips than a batch.
 func TestChipsBatching(t *testing.T) {
-	setup(t)
-	e, err := Load("mobilenetv2-imagenet", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := encoder(t, "mobilenetv2-imagenet")
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
 	const W, H = 7 * 32, 6 * 32 // 7x6 chips of 32 px
@@ -75,12 +69,7 @@ func TestChipsBatching(t *testing.T) {
 // TestChipsCancel cancels a run with calls at once in flight: Chips returns
 // the context's error, every goroutine has ended and no output is left.
 func TestChipsCancel(t *testing.T) {
-	setup(t)
-	e, err := Load("mobilenetv2-imagenet", ort.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := encoder(t, "mobilenetv2-imagenet")
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
 	writeScene(t, scene, 8*32, 8*32, raster.Geo{}, func(c, x, y int) float32 { return float32((c*31+x*7+y*13)%97) / 97 })

@@ -26,22 +26,29 @@ func writeIntScene(t *testing.T, path string, typ godal.DataType, w, h int, nd *
 		if err := b.SetDescription([]string{"red", "green", "nir"}[c]); err != nil {
 			t.Fatal(err)
 		}
-		if nd != nil {
-			if err := b.SetNoData(*nd); err != nil {
-				t.Fatal(err)
-			}
-		}
-		buf := make([]float64, w*h)
-		for y := range h {
-			for x := range w {
-				buf[y*w+x] = f(c, x, y)
-			}
-		}
-		if err := b.Write(0, 0, buf, w, h); err != nil {
+		fillBand(t, b, c, w, h, nd, f)
+	}
+	if err := ds.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fillBand sets band c's nodata value nd (none where nil) and writes
+// f(c, x, y) into it, w x h.
+func fillBand(t *testing.T, b godal.Band, c, w, h int, nd *float64, f func(c, x, y int) float64) {
+	t.Helper()
+	if nd != nil {
+		if err := b.SetNoData(*nd); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := ds.Close(); err != nil {
+	buf := make([]float64, w*h)
+	for y := range h {
+		for x := range w {
+			buf[y*w+x] = f(c, x, y)
+		}
+	}
+	if err := b.Write(0, 0, buf, w, h); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -47,16 +47,7 @@ func TestEmbeddingsRoundTrip(t *testing.T) {
 	if err := sw.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	lw, err := gdalio.Create(labels, image.Pt(W, H), raster.Geo{}, gdalio.WriteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lw.WriteUint8(0, image.Rect(0, 0, W, H), lab); err != nil {
-		t.Fatal(err)
-	}
-	if err := lw.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	writeLabels(t, labels, image.Pt(W, H), raster.Geo{}, lab)
 	enc, err := embed.Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -145,18 +136,9 @@ func TestChipLabelsProcessingResolution(t *testing.T) {
 	if err := sw.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	writeLabels := func(name string, g raster.Geo) string {
+	labels := func(name string, g raster.Geo) string {
 		path := filepath.Join(dir, name)
-		lw, err := gdalio.Create(path, image.Pt(W, H), g, gdalio.WriteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := lw.WriteUint8(0, image.Rect(0, 0, W, H), lab); err != nil {
-			t.Fatal(err)
-		}
-		if err := lw.Commit(); err != nil {
-			t.Fatal(err)
-		}
+		writeLabels(t, path, image.Pt(W, H), g, lab)
 		return path
 	}
 	enc, err := embed.Load("../testdata/models/chipmean.onnx", ort.Options{Threads: 1})
@@ -176,7 +158,7 @@ func TestChipLabelsProcessingResolution(t *testing.T) {
 	if e.Cols != 4 || e.Rows != 3 || e.Sidecar.ProcessingResolution != 20 {
 		t.Fatalf("%dx%d chips at %g m", e.Cols, e.Rows, e.Sidecar.ProcessingResolution)
 	}
-	l, err := ChipLabels(e, writeLabels("l.tif", geo))
+	l, err := ChipLabels(e, labels("l.tif", geo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +169,22 @@ func TestChipLabelsProcessingResolution(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ChipLabels(e, writeLabels("nogeo.tif", raster.Geo{})); err == nil || !strings.Contains(err.Error(), "processing resolution of 20 m") {
+	if _, err := ChipLabels(e, labels("nogeo.tif", raster.Geo{})); err == nil || !strings.Contains(err.Error(), "processing resolution of 20 m") {
 		t.Errorf("labels without georeference: %v", err)
+	}
+}
+
+// writeLabels writes a one-band Byte label raster.
+func writeLabels(t *testing.T, path string, size image.Point, g raster.Geo, pix []uint8) {
+	t.Helper()
+	w, err := gdalio.Create(path, size, g, gdalio.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteUint8(0, image.Rectangle{Max: size}, pix); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }
