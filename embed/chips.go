@@ -24,7 +24,8 @@ type Options struct {
 	// for scenes that are not georeferenced or to override theirs.
 	ProcessingResolution, Resolution float64
 	// MaxNoData is the fraction of nodata pixels above which a chip is
-	// nodata (all D values NaN); default 0.5, 1 keeps every chip.
+	// nodata (all D values NaN); default 0.5. A chip without any valid
+	// pixel is nodata at any threshold: 1 keeps every chip with one.
 	MaxNoData float64
 	Batch     int // chips per inference call; 0 = 64
 	// Streams is the number of inference calls running at once, each on a

@@ -17,7 +17,8 @@ type DenseOptions struct {
 	Tile    int // tile size in pixels; 0 = the manifest's patch_size
 	Overlap int // tile overlap in pixels; -1 = none, 0 = the manifest's overlap
 	// MaxNoData: a feature cell (output_stride² pixels) with a larger
-	// nodata fraction is nodata (NaN); default 0.5.
+	// nodata fraction, or without any valid pixel, is nodata (NaN);
+	// default 0.5, 1 keeps every cell with a valid pixel.
 	MaxNoData     float64
 	Bands         []int
 	Scale, Offset float64
@@ -127,8 +128,11 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 				}
 				for cx := range fw {
 					gx := x0/st + cx
-					if xOwner[gx] != ti || norm.fraction(strip, gx*st, gy*st, st) > o.MaxNoData {
+					if xOwner[gx] != ti {
 						continue
+					}
+					if f := norm.fraction(strip, gx*st, gy*st, st); f > o.MaxNoData || f == 1 {
+						continue // a cell without a valid pixel is nodata at any threshold, as a chip is
 					}
 					for d := range D {
 						band[cy][d*cols+gx] = fm[(d*fh+cy)*fw+cx]

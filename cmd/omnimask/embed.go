@@ -36,7 +36,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Stride, "stride", 0, "chip grid step in pixels (default: the chip size)")
 	fs.Float64Var(&o.ProcessingResolution, "processing-resolution", 0, "cut chips (--chip, --stride in pixels) or dense tiles (--tile, --overlap; cells of the output stride) at this pixel size in metres, 0 < m <= 100000, resampling the scene as predict does (default: the scene's own grid)")
 	fs.Float64Var(&o.Resolution, "resolution", 0, "with --processing-resolution: the scene's pixel size in metres, 0 < m <= 100000 (default: from its georeference)")
-	fs.Float64Var(&o.MaxNoData, "max-nodata", 0.5, "a chip with a larger fraction of nodata pixels is nodata (NaN)")
+	fs.Float64Var(&o.MaxNoData, "max-nodata", 0.5, "a chip (dense: a feature cell) with a larger fraction of nodata pixels, or no valid pixel, is nodata (NaN); 1 keeps every one with a valid pixel")
 	fs.IntVar(&o.Batch, "batch", 64, "chips per inference call")
 	fs.Float64Var(&o.Scale, "scale", 0, "reflectance = value x scale + offset (reflectance encoders; default: from the product metadata (Landsat MTL, Sentinel-2 MTD) when known, else values are reflectance)")
 	fs.Float64Var(&o.Offset, "offset", 0, "see --scale")
