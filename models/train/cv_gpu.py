@@ -17,6 +17,17 @@ would be missed), scores its held-out fold and saves the EMA weights (fp16).
 The main process merges the results into OUT/cv_metrics.json as they arrive,
 applies the protocol's recipe choice, and writes the all-data models of every
 recipe and the winner's fold models to OUT (at most 8 files).
+
+--iters N budgets each model by iterations instead of wall-clock time (the
+learning-rate schedule then follows iteration / N; --job-seconds and
+--deadline are ignored), so a run can be repeated on slower hardware with the
+same number of updates. --ckpt-seconds S writes a training checkpoint per
+model to WORK every S seconds and resumes from it: WORK is then kept between
+runs (rerun the same command to continue). `make train-model` uses both to
+rebuild the shipped model's stage 1 (recipe C, all data, 1808 iterations):
+
+    /usr/bin/python3 models/train/cv_gpu.py --data cvdata.npz --pretrained PTH \
+        --out OUT --work OUT/work --tags all --recipes C --iters 1808 --ckpt-seconds 240
 """
 import argparse
 import copy
@@ -65,6 +76,13 @@ def parse():
     ap.add_argument("--recipes", default=",".join(ORDER))
     ap.add_argument("--smoke", action="store_true", help="tiny crops, CPU smoke test")
     ap.add_argument("--tags", default="0,1,2,3,4,all", help="workers to start (folds and/or 'all')")
+    ap.add_argument("--iters", type=int, default=0,
+                    help="iterations per model (schedule by iteration; --job-seconds and --deadline ignored); "
+                         "0: wall-clock budget")
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads per worker process")
+    ap.add_argument("--ckpt-seconds", type=float, default=0.0,
+                    help="checkpoint each model to WORK every S seconds and resume from it (WORK is kept); "
+                         "0: no checkpoints, WORK cleared at start")
     ap.add_argument("--worker", default="", help="internal: fold index or 'all'")
     ap.add_argument("--t0", type=float, default=0.0, help="internal: main start time")
     return ap.parse_args()
@@ -296,7 +314,7 @@ def result_of(cms, binary=False):
 
 # ---------------------------------------------------------------- worker
 
-def train_one(recipe, l8i, l8l, oi, ol, dev, budget, args, log):
+def train_one(recipe, l8i, l8l, oi, ol, dev, budget, args, log, tag=""):
     arch, lr, p_comp = RECIPES[recipe]
     seed = args.seed
     random.seed(seed)
@@ -327,8 +345,40 @@ def train_one(recipe, l8i, l8l, oi, ol, dev, budget, args, log):
     log("  %s warm-up %.1fs (not in the budget)" % (recipe, time.time() - tw))
     t0 = time.time()
     it, run = 0, 0.0
+    ck_path, ck_key, last_ck = "", None, time.time()
+    if args.ckpt_seconds > 0:
+        ck_path = os.path.join(args.work, "ckpt_%s_%s.pt" % (recipe, tag))
+        ck_key = {"recipe": recipe, "tag": tag, "iters": args.iters, "bs": args.bs, "seed": seed,
+                  "smoke": args.smoke}
+        if os.path.exists(ck_path):
+            ck = torch.load(ck_path, map_location="cpu")
+            if ck["key"] != ck_key:
+                raise SystemExit("%s was written by another run (%s, now %s); remove it or use another --work" % (
+                    ck_path, ck["key"], ck_key))
+            model.load_state_dict(ck["model"])
+            ema.load_state_dict(ck["ema"])
+            opt.load_state_dict(ck["opt"])
+            it, run = ck["it"], ck["run"]
+            t0 -= ck["secs"]
+            rng.setstate(ck["py_rng"])
+            torch.set_rng_state(ck["torch_rng"])
+            if dev.type == "cuda" and ck.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(ck["cuda_rng"])
+            log("  %s resumed at it %d (%.0fs trained)" % (recipe, it, ck["secs"]))
+
+    def checkpoint():
+        tmp = ck_path + ".tmp"
+        torch.save({"key": ck_key, "model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                    "it": it, "run": run, "secs": time.time() - t0, "py_rng": rng.getstate(),
+                    "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state() if dev.type == "cuda" else None}, tmp)
+        os.replace(tmp, ck_path)
+
     while True:
-        f = (time.time() - t0) / budget
+        if args.iters > 0:
+            f = it / args.iters
+        else:
+            f = (time.time() - t0) / budget
         if f >= 1.0:
             break
         it += 1
@@ -354,14 +404,19 @@ def train_one(recipe, l8i, l8l, oi, ol, dev, budget, args, log):
         if it % 50 == 0 or it == 1:
             lv = loss.item()
             run = lv if it == 1 else 0.9 * run + 0.1 * lv
-            if it % 500 == 0 or it == 1:
+            if it % 500 == 0 or it == 1 or (args.iters and it % 50 == 0 and dev.type == "cpu"):
                 log("  %s it %d loss %.4f lr %.2e %.0fs" % (recipe, it, run, cur, time.time() - t0))
+        if ck_path and time.time() - last_ck > args.ckpt_seconds:
+            checkpoint()
+            last_ck = time.time()
+    if ck_path:
+        checkpoint()
     return ema, it, time.time() - t0
 
 
 def worker(args):
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -391,14 +446,18 @@ def worker(args):
         dev, len(tr), len(otr), [names[i] for i in te], [onames[i] for i in ote]))
     recipes = [r for r in args.recipes.split(",") if r]
     for j, rec in enumerate(recipes):
-        left = args.t0 + args.deadline - time.time() - 10.0 * (len(recipes) - j)
-        budget = min(args.job_seconds, left / (len(recipes) - j))
-        if budget < 5:
-            log("%s skipped: deadline" % rec)
-            continue
-        model, iters, secs = train_one(rec, l8i[tr], l8l[tr], oi[otr], ol[otr], dev, budget, args, log)
+        if args.iters > 0:
+            budget = float("inf")
+        else:
+            left = args.t0 + args.deadline - time.time() - 10.0 * (len(recipes) - j)
+            budget = min(args.job_seconds, left / (len(recipes) - j))
+            if budget < 5:
+                log("%s skipped: deadline" % rec)
+                continue
+        model, iters, secs = train_one(rec, l8i[tr], l8l[tr], oi[otr], ol[otr], dev, budget, args, log, tag)
         model.eval()
-        res = {"recipe": rec, "fold": fold, "iters": iters, "train_s": round(secs, 1), "budget_s": round(budget, 1)}
+        res = {"recipe": rec, "fold": fold, "iters": iters, "train_s": round(secs, 1),
+               "budget_s": round(budget, 1) if args.iters <= 0 else None}
         if fold >= 0:
             t1 = time.time()
             res["patches"] = {}
@@ -488,9 +547,17 @@ def main():
     t0 = time.time()
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
-    for f in os.listdir(args.work):
-        os.remove(os.path.join(args.work, f))
-    mainlog = open(os.path.join(args.out, "log.txt"), "w")
+    resume = args.ckpt_seconds > 0
+    if resume:
+        # keep the checkpoints; results and models of an earlier, finished
+        # attempt are written again by the resumed workers
+        for f in os.listdir(args.work):
+            if f.startswith("res_") or (f.endswith(".pt") and not f.startswith("ckpt_")):
+                os.remove(os.path.join(args.work, f))
+    else:
+        for f in os.listdir(args.work):
+            os.remove(os.path.join(args.work, f))
+    mainlog = open(os.path.join(args.out, "log.txt"), "a" if resume else "w")
 
     def log(s):
         line = "[main %6.1fs] %s" % (time.time() - t0, s)
@@ -511,7 +578,7 @@ def main():
         procs[t] = subprocess.Popen(cmd, stdout=open(os.path.join(args.work, "stdout_%s.txt" % t), "w"),
                                     stderr=subprocess.STDOUT)
     seen = 0
-    hard = t0 + args.deadline + 45
+    hard = t0 + args.deadline + 45 if args.iters <= 0 else float("inf")
     while True:
         time.sleep(2 if args.smoke else 5)
         results = []

@@ -14,6 +14,9 @@ L8 samples, a larger shadow Dice weight and a lower learning rate. Runs on CPU
 Budget: stops when either the process CPU time reaches --cpu-seconds or the
 wall time (counted over resumes) reaches --wall-seconds; the learning-rate
 schedule (warm-up + cosine) follows the larger of the two fractions.
+With --iters N the budget is N iterations instead (the schedule follows
+iteration / N, the time budgets are ignored): the shipped model's run ended
+at 1587 iterations, which `make train-model` repeats on any hardware.
 Checkpoints (model, EMA, optimiser, RNG states, clocks) are written to
 OUT/ckpt.pt every --ckpt-seconds; rerunning the same command resumes.
 The result is OUT/final.pt in cv_gpu.py's format (fp16 EMA state dict), so
@@ -56,6 +59,9 @@ def parse():
     ap.add_argument("--freeze-encoder", type=int, default=1,
                     help="1: the ImageNet/run-5 encoder is frozen (eval mode, no gradients); decoder and head train")
     ap.add_argument("--time-iters", type=int, default=0, help="only time this many iterations and exit")
+    ap.add_argument("--iters", type=int, default=0,
+                    help="budget in iterations (schedule by iteration, --cpu-seconds and --wall-seconds ignored); "
+                         "0: time budget")
     return ap.parse_args()
 
 
@@ -126,15 +132,21 @@ def main():
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
+        if ck.get("iters", 0) != a.iters:
+            raise SystemExit("%s was written with --iters %d, now %d; remove it or use another --out" % (
+                ck_path, ck.get("iters", 0), a.iters))
         it, cpu_used, wall_used = ck["it"], ck["cpu"], ck["wall"]
         rng.setstate(pickle.loads(ck["py_rng"]))
         torch.set_rng_state(ck["torch_rng"])
+        if dev.type == "cuda" and ck.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(ck["cuda_rng"])
         log("resumed at it %d, cpu %.0fs, wall %.0fs" % (it, cpu_used, wall_used))
     else:
         log("start: init %s, device %s, threads %d, bs %d, sizes %s, p_comp %.2f, dice %.2f, lr %.1e, "
-            "budget cpu %.0fs / wall %.0fs, frozen encoder %d" % (
-                a.init, dev, a.threads, a.bs, sampler.sizes, a.p_comp, a.dice, a.lr, a.cpu_seconds,
-                a.wall_seconds, a.freeze_encoder))
+            "budget %s, frozen encoder %d" % (
+                a.init, dev, a.threads, a.bs, sampler.sizes, a.p_comp, a.dice, a.lr,
+                "%d iterations" % a.iters if a.iters > 0 else "cpu %.0fs / wall %.0fs" % (a.cpu_seconds, a.wall_seconds),
+                a.freeze_encoder))
     amp = dev.type == "cuda"
     ep, mp = list(ema.parameters()), list(model.parameters())
     c0, w0 = time.process_time() - cpu_used, time.time() - wall_used
@@ -144,10 +156,15 @@ def main():
     def checkpoint():
         save_atomic({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "it": it,
                      "cpu": time.process_time() - c0, "wall": time.time() - w0,
-                     "py_rng": pickle.dumps(rng.getstate()), "torch_rng": torch.get_rng_state()}, ck_path)
+                     "py_rng": pickle.dumps(rng.getstate()), "torch_rng": torch.get_rng_state(),
+                     "cuda_rng": torch.cuda.get_rng_state() if dev.type == "cuda" else None,
+                     "iters": a.iters}, ck_path)
 
     while True:
-        f = max((time.process_time() - c0) / a.cpu_seconds, (time.time() - w0) / a.wall_seconds)
+        if a.iters > 0:
+            f = it / a.iters
+        else:
+            f = max((time.process_time() - c0) / a.cpu_seconds, (time.time() - w0) / a.wall_seconds)
         if f >= 1.0 or (a.time_iters and it >= a.time_iters):
             break
         it += 1
