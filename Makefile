@@ -6,7 +6,7 @@ SHARED   ?= ../shared/data
 PYTHON   ?= /usr/bin/python3
 BENCHTIME ?= 50x
 
-.PHONY: all deps build demo test lint bench eval int8 testmodels train-model dl-l8s2-uv embed-model probe-demo clean
+.PHONY: all deps build demo test lint bench eval int8 testmodels train-model train-model-v1 dl-l8s2-uv embed-model probe-demo clean
 
 all: build
 
@@ -68,11 +68,45 @@ dl-l8s2-uv: deps
 	$(PYTHON) models/thirdparty/dl-l8s2-uv/convert.py --weights $(PRETRAINED) --out $(OUT)/models
 	$(GO) run ./tools/parity $(OUT)/models/dl-l8s2-uv-*.parity.json
 
-# Train the version-1 recipe (omnicloud-v1's; needs Debian python3-torch,
-# python3-onnx; tens of minutes). It writes models/builtin/omnicloud.onnx,
-# i.e. replaces the current default (run 6, models/train/README.md).
-train-model:
-	$(PYTHON) models/train/train.py --data $(SHARED) --out models/builtin
+# Rebuild the shipped default omnicloud 2.0.0 (models/README.md "Run 5" and
+# "Run 6"; needs python3-torch, python3-torchvision, python3-onnx,
+# python3-rasterio; weights from $(PRETRAINED)): pack the development data,
+# stage 1 = recipe C (MobileNetV2 U-Net from ImageNet, all data, batch 24)
+# for STAGE1_ITERS iterations, stage 2 = run 6's fine-tune (frozen encoder,
+# compositing, shadow Dice 1.0, batch 8) for STAGE2_ITERS, export ONNX +
+# TorchScript + a parity case, checked with tools/parity. The defaults are
+# the shipped budgets. On CUDA when torch sees a GPU, else CPU. Time on one
+# CPU thread (2-core machine): stage 1 about 5.3 s CPU per iteration, ~2.7 h;
+# stage 2 1.76 s CPU per iteration, ~47 min (~65 min wall when shared); on
+# an H200 stage 1 took 130 s (sharing the GPU with five fold trainings),
+# stage 2 was not timed on a GPU. Resumable: checkpoints every 4 min in
+# TRAIN_DIR; rerun the same command to continue. Writes TRAIN_DIR only; to
+# replace the built-in default ask for it: make train-model
+# MODEL_DIR=models/builtin (then make int8 for the int8 variant).
+TRAIN_DIR     ?= $(OUT)/train-model
+MODEL_DIR     ?= $(TRAIN_DIR)
+STAGE1_ITERS  ?= 1808
+STAGE2_ITERS  ?= 1587
+TRAIN_THREADS ?= 1
+train-model: deps
+	$(PYTHON) models/train/train_default.py --data $(SHARED) \
+	  --pretrained $(PRETRAINED)/mobilenet_v2_imagenet_torchvision.pth --run $(TRAIN_DIR) \
+	  --model-dir $(MODEL_DIR) --stage1-iters $(STAGE1_ITERS) --stage2-iters $(STAGE2_ITERS) \
+	  --threads $(TRAIN_THREADS)
+	$(GO) run ./tools/parity $(TRAIN_DIR)/parity/omnicloud.parity.json
+
+# The version-1 recipe (omnicloud-v1, built in beside the default: from-scratch
+# CloudUNet, val selection, logit biases; needs python3-torch, python3-onnx,
+# python3-rasterio; 900 iterations, about 50 min on 2 CPU cores). Writes
+# $(OUT)/train-model-v1/omnicloud-v1.onnx (manifest omnicloud-rgn 1.0.0, as
+# shipped) and its TorchScript copy; checkpoints in $(OUT)/train-model-v1/ckpt.
+# Not resumable. TRAIN_V1_ARGS adds train.py options (the shipped v1 stopped
+# at 708 of 900 iterations on a 38 min budget: TRAIN_V1_ARGS=--max-minutes=38).
+TRAIN_V1_DIR  ?= $(OUT)/train-model-v1
+TRAIN_V1_ARGS ?=
+train-model-v1:
+	$(PYTHON) models/train/train.py --data $(SHARED) --out $(TRAIN_V1_DIR) --onnx-name omnicloud-v1.onnx \
+	  --torchscript $(TRAIN_V1_DIR)/omnicloud-v1.torchscript.pt --ckpt $(TRAIN_V1_DIR)/ckpt $(TRAIN_V1_ARGS)
 
 # Int8 (QDQ) variant of the default model, calibrated on real patches from
 # $(SHARED) through the engine's own normalisation and ONNX Runtime.

@@ -40,11 +40,11 @@ MANIFEST = {
 }
 
 
-def export(model, out_dir, ts_path, extra=None):
+def export(model, out_dir, ts_path, extra=None, onnx_name="omnicloud.onnx"):
     import onnx
     model = model.eval()
     os.makedirs(out_dir, exist_ok=True)
-    onnx_path = os.path.join(out_dir, "omnicloud.onnx")
+    onnx_path = os.path.join(out_dir, onnx_name)
     x = torch.randn(1, 3, 64, 96)
     torch.onnx.export(
         model, x, onnx_path, opset_version=17, input_names=["input"], output_names=["logits"],
@@ -82,9 +82,10 @@ if __name__ == "__main__":
     ap.add_argument("--ckpt", default="/tmp/omnicloud_train/best.pt")
     ap.add_argument("--out", default=os.path.join(REPO, "models", "builtin"))
     ap.add_argument("--torchscript", default=os.path.join(REPO, "models", "omnicloud.torchscript.pt"))
+    ap.add_argument("--onnx-name", default="omnicloud.onnx", help="file name in --out (omnicloud-v1.onnx as shipped)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     ck = torch.load(a.ckpt)
     net = CloudUNet(w=tuple(ck["width"]))
     net.load_state_dict(ck["state"])
-    export(net, a.out, a.torchscript, extra={"best_iter": ck.get("it")})
+    export(net, a.out, a.torchscript, extra={"best_iter": ck.get("it")}, onnx_name=a.onnx_name)

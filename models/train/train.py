@@ -1,8 +1,13 @@
 """Train the omnicloud-rgn model (red, green, nir; dynamic z-score; mixed
 resolution 10..60 m) on L8 Biome train + On Cloud N chips 1-3, select the
-checkpoint on L8 Biome val, export ONNX + TorchScript.
+checkpoint on L8 Biome val, export ONNX + TorchScript. This is the recipe of
+omnicloud-v1 (the default before run 6); `make train-model-v1` runs it into
+out/train-model-v1 as omnicloud-v1.onnx. The defaults below (--out
+models/builtin, omnicloud.onnx) date from when it was the default's recipe and
+replace today's default `omnicloud` 2.0.0: pass --out and --onnx-name.
 
-    /usr/bin/python3 models/train/train.py --data /work/shared/data --out models/builtin
+    /usr/bin/python3 models/train/train.py --data /work/shared/data --out out/train-model-v1 \
+        --onnx-name omnicloud-v1.onnx --torchscript out/train-model-v1/omnicloud-v1.torchscript.pt
 """
 import argparse
 import copy
@@ -28,6 +33,8 @@ def parse():
     ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--out", default=os.path.join(REPO, "models", "builtin"))
     ap.add_argument("--torchscript", default=os.path.join(REPO, "models", "omnicloud.torchscript.pt"))
+    ap.add_argument("--onnx-name", default="omnicloud.onnx",
+                    help="ONNX file name in --out (`make train-model-v1`: omnicloud-v1.onnx, as shipped)")
     ap.add_argument("--ckpt", default="/tmp/omnicloud_train")
     ap.add_argument("--iters", type=int, default=900)
     ap.add_argument("--bs", type=int, default=8)
@@ -385,7 +392,7 @@ def main():
                     "bias_cloud": bc, "bias_shadow": bs}, os.path.join(args.ckpt, "final.pt"))
         export(m, args.out, args.torchscript,
                extra={"train_iters": args.iters, "best_iter": ck["it"], "val_score": round(ck["score"], 2),
-                      "bias_cloud": bc, "bias_shadow": bs})
+                      "bias_cloud": bc, "bias_shadow": bs}, onnx_name=args.onnx_name)
 
 
 if __name__ == "__main__":
