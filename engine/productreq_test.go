@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,23 +13,42 @@ import (
 )
 
 // TestProductRedirect: each of the methods that take a Request runs
-// Request.Product on the product's engine, and refuses an unknown product
-// with the same model error.
+// Request.Product on the product's engine (and without one, on the engine
+// itself), and refuses an unknown product with the same model error.
+// Sources shows which engine resolved the scene on a product folder: the
+// plain engine's model reads red, green and nir (B04, B03, B08), the water
+// product's preferred models also blue and the SWIR bands (B02, B11, B12).
 func TestProductRedirect(t *testing.T) {
 	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
 	path := filepath.Join(t.TempDir(), "scene.tif")
 	if err := synth.New(synth.Options{Width: 96, Height: 80, Seed: 5}).WriteGeoTIFF(path, synth.FileOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	folder := t.TempDir()
+	for file, band := range map[string]string{"B02": "blue", "B03": "green", "B04": "red", "B08": "nir", "B11": "swir1", "B12": "swir2"} {
+		g := synth.New(synth.Options{Width: 96, Height: 80, Seed: 5, Bands: []string{band}})
+		if err := g.WriteGeoTIFF(filepath.Join(folder, file+".tif"), synth.FileOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx := context.Background()
 	sc := synthScene(96, 80, 5)
 	calls := map[string]func(Request) (string, error){
 		"Sources": func(r Request) (string, error) {
-			files, err := e.Sources([]string{path}, r)
-			if err == nil && !slices.Contains(files, path) {
-				t.Errorf("Sources: %v, want the scene among them", files)
+			files, err := e.Sources([]string{folder}, r)
+			if err != nil {
+				return "", err
 			}
-			return "water", err // the same files whatever the product
+			band := func(f string) bool { return slices.Contains(files, filepath.Join(folder, f+".tif")) }
+			switch {
+			case !band("B04") || !band("B03") || !band("B08"):
+				return "", fmt.Errorf("files %q: want B04, B03 and B08 among them", files)
+			case band("B02") && band("B11") && band("B12"):
+				return "water", nil
+			case band("B02") || band("B11") || band("B12"):
+				return "", fmt.Errorf("files %q: want all or none of B02, B11 and B12", files)
+			}
+			return "", nil
 		},
 		"Inspect": func(r Request) (string, error) {
 			p, err := e.Inspect(ctx, []string{path}, r)
@@ -62,6 +82,9 @@ func TestProductRedirect(t *testing.T) {
 	for name, call := range calls {
 		if got, err := call(Request{Product: "water", NoResample: true}); err != nil || got != "water" {
 			t.Errorf("%s with product water: %q, %v", name, got, err)
+		}
+		if got, err := call(Request{NoResample: true}); err != nil || got != "" {
+			t.Errorf("%s without a product: %q, %v", name, got, err)
 		}
 		_, err := call(Request{Product: "nope"})
 		if !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), `no built-in product "nope"`) {
