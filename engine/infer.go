@@ -149,6 +149,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 	scores := b.scores[:m]
 	PP := int(P * P)
 	ts := r.p.TTA.Transforms()
+	spoiled := false // some run left patch pixels without usable scores
 	for i, mod := range v.models {
 		// An ensemble's members all write the K channels (the first into
 		// the batch, the others added to it); a product's models each
@@ -166,7 +167,6 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 		// of the patches, and its scores, transformed back, are added to
 		// the identity's, then averaged. The identity alone (tta.None) is
 		// the plain run.
-		bad := 0 // patch pixels without usable scores
 		for ti, t := range ts {
 			x, out := in, dst
 			if ti > 0 {
@@ -179,7 +179,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 			if err != nil {
 				return err
 			}
-			bad += nb
+			spoiled = spoiled || nb > 0
 			if ti > 0 {
 				inv := t.Inverse()
 				for j := range mk / PP {
@@ -192,14 +192,7 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 			for j := range dst {
 				dst[j] *= inv
 			}
-			if bad > 0 {
-				// A patch pixel bad in any of the runs is NaN in
-				// their mean: counted once, not once per run.
-				bad = nanPixels(dst, int(n), K, PP)
-			}
 		}
-		r.nanOut.Add(int64(bad))
-		r.inferred.Add(n * P * P)
 		switch {
 		case K != r.K: // a product's model: its channels of each patch
 			for j := range int(n) {
@@ -217,6 +210,13 @@ func (r *run) runBatch(ctx context.Context, b *batch, tmp *scratch) error {
 			scores[j] *= inv
 		}
 	}
+	// A patch pixel that any run (a model, a transform of the patches)
+	// left without usable scores is NaN in their mean, or in its model's
+	// channels of a product's: counted once, not once per run.
+	if spoiled {
+		r.nanOut.Add(int64(nanPixels(scores, int(n), r.K, PP)))
+	}
+	r.inferred.Add(n * P * P)
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
@@ -251,14 +251,19 @@ func (r *run) runModel(mod *model, in []float32, inShape [4]int64, dst []float32
 	return bad, nil
 }
 
-// nanPixels counts the patch pixels of n patches of k score planes whose
-// scores are NaN (the kinds and sanitize make all of a pixel's scores NaN).
+// nanPixels counts the patch pixels of n patches of k score planes with a
+// NaN score (the kinds and sanitize make all of a pixel's scores of a
+// model NaN; a product's other models may have scored it).
 func nanPixels(scores []float32, n, k, plane int) int {
 	bad := 0
 	for i := range n {
-		for _, v := range scores[i*k*plane:][:plane] {
-			if v != v {
-				bad++
+		s := scores[i*k*plane:][:k*plane]
+		for j := range plane {
+			for c := range k {
+				if v := s[c*plane+j]; v != v {
+					bad++
+					break
+				}
 			}
 		}
 	}

@@ -53,9 +53,12 @@ type run struct {
 	nanOnly bool // the strips' nodata is NaN (derivedSource), not the plan's rule
 	res     *Result
 	busy    busyClock
-	nanOut  atomic.Int64 // patch pixels for which a model produced NaN (or only ±Inf)
-	// inferred counts the patch pixels run through the models (each
-	// ensemble member's count).
+	// nanOut counts the patch pixels without usable scores: a model (an
+	// ensemble member, a product's model, one of its test-time
+	// augmentation runs) produced NaN or only ±Inf there; each once.
+	nanOut atomic.Int64
+	// inferred counts the patch pixels run through the models (each once,
+	// however many models and runs).
 	inferred atomic.Int64
 	progress *progressPump
 }

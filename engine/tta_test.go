@@ -98,13 +98,14 @@ func TestTTAIsMeanOfUntransformed(t *testing.T) {
 					t.Fatal(err)
 				}
 				// Each member runs once per transform; the patch pixels
-				// it inferred count once (as NaN pixels do).
+				// count once, however many members and transforms ran on
+				// them (as NaN pixels do).
 				for i, net := range nets {
 					if got := net.(*posRunner).calls; got != mode.Calls() {
 						t.Errorf("member %d: %d inference calls, want %d", i, got, mode.Calls())
 					}
 				}
-				if got, want := r.inferred.Load(), int64(members*n*PP); got != want {
+				if got, want := r.inferred.Load(), int64(n*PP); got != want {
 					t.Errorf("inferred %d patch pixels, want %d", got, want)
 				}
 				want := make([]float32, n*K*PP)
