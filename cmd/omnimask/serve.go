@@ -22,6 +22,7 @@ import (
 
 	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/internal/cmdline"
+	"github.com/omnimask/omnimask/internal/gdalio"
 )
 
 // serveConfig is what `omnimask serve` is configured with.
@@ -352,6 +353,85 @@ func (s *server) inRoot(rel string) (string, error) {
 	return real, nil
 }
 
+// readsInside reports (errOutside) whether predicting path may read a file
+// outside the root: a file the engine resolves for it (Engine.Sources: the
+// scene's files, VRT sources, sidecars, product metadata), a symbolic link
+// leading out, or a VRT source outside. When the engine cannot resolve
+// them all in advance (Sources fails: e.g. a product whose preferred
+// models need bands the folder lacks, which the prediction then replaces
+// by others), every file below a folder path, and the sources of a file
+// path, are checked instead, so an unresolvable scene never goes unchecked.
+func (s *server) readsInside(path string, req engine.Request) error {
+	srcs, err := s.e.Sources([]string{path}, req)
+	if err != nil {
+		if srcs, err = treeSources(path); err != nil {
+			return err
+		}
+	}
+	for _, f := range srcs {
+		if real, err := filepath.EvalSymlinks(f); err == nil && !within(s.cfg.root, real) {
+			return errOutside
+		}
+	}
+	return nil
+}
+
+// maxTreeFiles bounds the files treeSources looks at.
+const maxTreeFiles = 10000
+
+// treeSources returns every file below path (following symbolic links to
+// folders, each folder once) with the files GDAL would read for each
+// (gdalio.Sources: VRT sources, sidecars), or path's own sources when it
+// is a file. Files gdalio refuses are listed as themselves: the engine
+// refuses them too.
+func treeSources(path string) ([]string, error) {
+	var out []string
+	add := func(f string) {
+		srcs, err := gdalio.Sources(f)
+		if err != nil {
+			srcs = []string{f}
+		}
+		out = append(out, srcs...)
+	}
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		add(path)
+		return out, nil
+	}
+	seen := map[string]bool{}
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		real, err := filepath.EvalSymlinks(dir)
+		if err != nil || seen[real] {
+			return nil
+		}
+		seen[real] = true
+		out = append(out, dir)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil // the engine cannot list it either
+		}
+		for _, e := range entries {
+			if len(out) > maxTreeFiles {
+				return fmt.Errorf("over %d files below the folder to check", maxTreeFiles)
+			}
+			f := filepath.Join(dir, e.Name())
+			if st, err := os.Stat(f); err == nil && st.IsDir() {
+				if err := walk(f); err != nil {
+					return err
+				}
+				continue
+			}
+			add(f)
+		}
+		return nil
+	}
+	if err := walk(path); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func within(root, p string) bool {
 	r, err := filepath.Rel(root, p)
 	return err == nil && r != ".." && !strings.HasPrefix(r, "../") && !filepath.IsAbs(r)
@@ -403,14 +483,9 @@ func (s *server) predict(w http.ResponseWriter, r *http.Request) {
 		}
 		// Every file reading it touches (VRT sources, sidecars…) must be
 		// inside the root too.
-		srcs, err := s.e.Sources([]string{path}, req)
-		if err == nil {
-			for _, f := range srcs {
-				if real, rerr := filepath.EvalSymlinks(f); rerr == nil && !within(s.cfg.root, real) {
-					s.pathError(w, fmt.Errorf("%q reads %w", rel, errOutside))
-					return
-				}
-			}
+		if err := s.readsInside(path, req); err != nil {
+			s.pathError(w, fmt.Errorf("%q reads %w", rel, err))
+			return
 		}
 		name = rel
 		res, err = s.e.PredictFile(ctx, []string{path}, req)

@@ -152,6 +152,54 @@ func TestServePredictMatchesPredict(t *testing.T) {
 	}
 }
 
+// TestServeProductFolderOutside: a server started with --product water on a
+// folder of per-band files without SWIR bands cannot resolve the product's
+// preferred models' files in advance (Engine.Sources fails), and predicts
+// with the models the folder allows; a band file linked out of the root is
+// still refused (403) and nothing is written, while the same folder with
+// the file inside predicts.
+func TestServeProductFolderOutside(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		link bool // B08 is a symbolic link out of the root
+		code int
+	}{{"inside", false, 200}, {"B08 linked out", true, 403}} {
+		folder := filepath.Join(root, strings.ReplaceAll(tc.name, " ", "-"))
+		if err := os.Mkdir(folder, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for file, band := range map[string]string{"B02": "blue", "B03": "green", "B04": "red", "B08": "nir"} {
+			path := filepath.Join(folder, file+".tif")
+			if tc.link && file == "B08" {
+				path = filepath.Join(outside, file+".tif")
+				if err := os.Symlink(path, filepath.Join(folder, file+".tif")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tif{w: 64, h: 64, seed: 3, bands: 1, names: []string{band}}.write(t, path)
+		}
+	}
+	ts, _, e := testServerOn(t, engine.Options{Product: "water"}, root, nil)
+	if _, err := e.Sources([]string{filepath.Join(root, "inside")}, engine.Request{}); err == nil {
+		t.Fatal("Sources resolved the folder: the case does not test the fallback")
+	}
+	for _, tc := range []struct {
+		dir  string
+		code int
+	}{{"inside", 200}, {"B08-linked-out", 403}} {
+		before := testutil.DirNames(t, root)
+		resp, body := post(t, ts.URL+"/v1/predict?path="+tc.dir+"&output="+tc.dir+"-mask.tif", nil)
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: %d %s, want %d", tc.dir, resp.StatusCode, body, tc.code)
+		}
+		if after := testutil.DirNames(t, root); tc.code != 200 && strings.Join(after, ",") != strings.Join(before, ",") {
+			t.Errorf("%s: root holds %v, held %v", tc.dir, after, before)
+		}
+	}
+}
+
 // TestServeProductClasses: a server started with --product water answers
 // with the product's classes (land, water, clouds, shadow), not its cloud
 // model's, and their pixels are the mask's.
