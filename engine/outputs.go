@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
@@ -24,27 +25,60 @@ var (
 // touch: the files it resolves to (bands of a product folder, the MTL, the
 // file of a sub-dataset), the archives of /vsizip/ paths, every source of a
 // VRT (recursively) and the sidecars GDAL reads beside them. An output must
-// not be any of them (see CheckOutputs).
+// not be any of them (see CheckOutputs). For an engine with several
+// variants (a product whose models depend on the bands a scene has) they
+// are the files of every variant the scene resolves for, since which one
+// runs is decided when the scene is opened; the error is the first
+// variant's when none resolves.
 func (e *Engine) Sources(paths []string, req Request) ([]string, error) {
 	if res, ok, err := onProduct(e, req, func(s *Engine, r Request) ([]string, error) { return s.Sources(paths, r) }); ok {
 		return res, err
 	}
 	var out []string
+	seen := map[string]bool{}
+	add := func(fs ...string) {
+		for _, f := range fs {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
 	for _, p := range paths {
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			out = append(out, p)
+			add(p)
 		}
 	}
-	in, err := product.Resolve(paths, e.productOptions(req))
-	if err != nil {
-		return out, err
-	}
-	for _, f := range in.Paths {
-		files, err := gdalio.Sources(f)
-		if err != nil {
-			return out, err
+	var first error
+	resolved := false
+	for i, v := range e.variants {
+		if i > 0 && slices.Equal(v.layout.sources, e.variants[i-1].layout.sources) {
+			continue
 		}
-		out = append(out, files...)
+		o := e.productOptions(req)
+		o.Want = v.layout.sources
+		in, err := product.Resolve(paths, o)
+		if err == nil {
+			var files []string
+			for _, f := range in.Paths {
+				var fs []string
+				if fs, err = gdalio.Sources(f); err != nil {
+					break
+				}
+				files = append(files, fs...)
+			}
+			if err == nil {
+				add(files...)
+				resolved = true
+				continue
+			}
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if !resolved {
+		return out, first
 	}
 	return out, nil
 }

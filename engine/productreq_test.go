@@ -92,3 +92,45 @@ func TestProductRedirect(t *testing.T) {
 		}
 	}
 }
+
+// A product's Sources are the files of every model combination the scene
+// can run: on a folder without SWIR bands, whose prediction runs the
+// water product with NDWI, they include the red, green and nir files and
+// every file the prediction reads; on a folder with no band the product
+// can use, the preferred combination's error.
+func TestProductSourcesAnyVariant(t *testing.T) {
+	e := newEngine(t, Options{Models: []string{testModel("pointwise.onnx")}, Threads: 1})
+	folder, empty := t.TempDir(), t.TempDir()
+	for file, band := range map[string]string{"B02": "blue", "B03": "green", "B04": "red", "B08": "nir"} {
+		g := synth.New(synth.Options{Width: 64, Height: 64, Seed: 5, Bands: []string{band}})
+		if err := g.WriteGeoTIFF(filepath.Join(folder, file+".tif"), synth.FileOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := synth.New(synth.Options{Width: 64, Height: 64, Seed: 5, Bands: []string{"blue"}})
+	if err := g.WriteGeoTIFF(filepath.Join(empty, "B02.tif"), synth.FileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Product: "water", NoResample: true}
+	files, err := e.Sources([]string{folder}, req)
+	if err != nil {
+		t.Fatalf("Sources: %v", err)
+	}
+	for _, b := range []string{"B03", "B04", "B08"} {
+		if !slices.Contains(files, filepath.Join(folder, b+".tif")) {
+			t.Errorf("Sources %q: %s.tif missing", files, b)
+		}
+	}
+	res, err := e.PredictFile(context.Background(), []string{folder}, req)
+	if err != nil {
+		t.Fatalf("PredictFile: %v", err)
+	}
+	for _, f := range res.Plan.Files {
+		if !slices.Contains(files, f) {
+			t.Errorf("the prediction read %s, not among Sources %q", f, files)
+		}
+	}
+	if _, err := e.Sources([]string{empty}, req); err == nil {
+		t.Error("Sources of a folder with only a blue band: no error")
+	}
+}

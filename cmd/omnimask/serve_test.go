@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -153,19 +154,19 @@ func TestServePredictMatchesPredict(t *testing.T) {
 }
 
 // TestServeProductFolderOutside: a server started with --product water on a
-// folder of per-band files without SWIR bands cannot resolve the product's
-// preferred models' files in advance (Engine.Sources fails), and predicts
-// with the models the folder allows; a band file linked out of the root is
-// still refused (403) and nothing is written, while the same folder with
-// the file inside predicts.
+// folder of per-band files without SWIR bands, where the product's
+// preferred models cannot run and it predicts with those the folder allows:
+// a band file linked out of the root is refused (403) and nothing is
+// written, while the same folder with the file inside predicts. (Sources
+// once resolved only the preferred models' files, failed here, and the
+// server then checked nothing.)
 func TestServeProductFolderOutside(t *testing.T) {
 	root := t.TempDir()
 	outside := t.TempDir()
 	for _, tc := range []struct {
 		name string
 		link bool // B08 is a symbolic link out of the root
-		code int
-	}{{"inside", false, 200}, {"B08 linked out", true, 403}} {
+	}{{"inside", false}, {"B08 linked out", true}} {
 		folder := filepath.Join(root, strings.ReplaceAll(tc.name, " ", "-"))
 		if err := os.Mkdir(folder, 0o755); err != nil {
 			t.Fatal(err)
@@ -181,10 +182,7 @@ func TestServeProductFolderOutside(t *testing.T) {
 			tif{w: 64, h: 64, seed: 3, bands: 1, names: []string{band}}.write(t, path)
 		}
 	}
-	ts, _, e := testServerOn(t, engine.Options{Product: "water"}, root, nil)
-	if _, err := e.Sources([]string{filepath.Join(root, "inside")}, engine.Request{}); err == nil {
-		t.Fatal("Sources resolved the folder: the case does not test the fallback")
-	}
+	ts, _, _ := testServerOn(t, engine.Options{Product: "water"}, root, nil)
 	for _, tc := range []struct {
 		dir  string
 		code int
@@ -519,5 +517,49 @@ func TestServeTimeoutAndCancel(t *testing.T) {
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if w := `omnimask_requests_total{path="/v1/predict",code="499"} 2`; !strings.Contains(rec.Body.String(), w) {
 		t.Errorf("/metrics lacks %q:\n%s", w, rec.Body)
+	}
+}
+
+// treeSources, the server's check when the engine cannot resolve a path's
+// files, lists every file below a folder (through links to folders) with
+// its VRT sources, and a file's own sources.
+func TestTreeSources(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	out := tif{w: 8, h: 8}.write(t, filepath.Join(outside, "b.tif"))
+	if err := os.MkdirAll(filepath.Join(root, "f", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := tif{w: 8, h: 8}.write(t, filepath.Join(root, "f", "a.tif"))
+	vrt := filepath.Join(root, "f", "sub", "v.vrt")
+	writeFile(t, vrt, []byte(`<VRTDataset rasterXSize="8" rasterYSize="8"><VRTRasterBand dataType="Float32" band="1"><SimpleSource><SourceFilename relativeToVRT="0">`+out+`</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>`))
+	if err := os.Symlink(outside, filepath.Join(root, "f", "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "f"), filepath.Join(root, "f", "sub", "loop")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		want []string // among the files listed
+		not  []string
+	}{
+		{filepath.Join(root, "f"), []string{in, vrt, out, filepath.Join(root, "f", "linked"), filepath.Join(root, "f", "linked", "b.tif")}, nil},
+		{vrt, []string{vrt, out}, []string{in}},
+		{in, []string{in}, []string{out}},
+	} {
+		got, err := treeSources(tt.path)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.path, err)
+		}
+		for _, f := range tt.want {
+			if !slices.Contains(got, f) {
+				t.Errorf("%s: %q not among %q", tt.path, f, got)
+			}
+		}
+		for _, f := range tt.not {
+			if slices.Contains(got, f) {
+				t.Errorf("%s: %q among %q", tt.path, f, got)
+			}
+		}
 	}
 }
