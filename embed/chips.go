@@ -44,6 +44,10 @@ type Options struct {
 	// DType is the output's value type: "float32" (or "") or "float16"
 	// (values rounded to half precision, stored as Float32: see Float16).
 	DType string
+	// Format is the output's: GTiff (or "") or GeoParquet (one row per
+	// embedded chip; written as a GeoTIFF beside out first, converted at
+	// the end by writeGeoParquet).
+	Format string
 
 	// units are per encoder band, from product metadata (ChipsInput), used
 	// for reflectance encoders when Scale is 0.
@@ -136,6 +140,13 @@ func (o *Options) defaults() error {
 	if err := checkResolutions(o.Resolution, o.ProcessingResolution); err != nil {
 		return err
 	}
+	switch o.Format {
+	case "":
+		o.Format = GTiff
+	case GTiff, GeoParquet:
+	default:
+		return fmt.Errorf("embed: format %q: want %s or %s", o.Format, GTiff, GeoParquet)
+	}
 	var err error
 	o.DType, err = checkDType(o.DType)
 	return err
@@ -144,7 +155,8 @@ func (o *Options) defaults() error {
 // Chips embeds every chip of the chip grid of the scene (one or more files
 // on one grid) and writes a float32 GeoTIFF with D bands at out, one pixel
 // per chip (its geotransform is the chip grid's, the pixel centred on its
-// chip), and the sidecar out.json. The scene is read one row of chips at a
+// chip), and the sidecar out.json; with o.Format GeoParquet, a GeoParquet
+// file at out instead (writeGeoParquet), the sidecar in it. The scene is read one row of chips at a
 // time, so memory is bounded by the scene width times the chip size.
 func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Options) (*Result, error) {
 	t0 := time.Now()
@@ -190,7 +202,16 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 		geo.GCPs = nil
 	}
 	D := e.Dim()
-	w, err := createVectors(out, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version}, o.DType)
+	tif := out
+	if o.Format == GeoParquet {
+		// The GeoTIFF, under a temporary name beside out, is converted
+		// once complete.
+		if tif, err = gdalio.TempName(out); err != nil {
+			return nil, fmt.Errorf("%s: %w", out, err)
+		}
+		defer gdalio.Remove(tif)
+	}
+	w, err := createVectors(tif, image.Pt(cols, rows), D, geo, map[string]string{"OMNIMASK_ENCODER": m.Name + " " + m.Version}, o.DType)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +243,11 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 	}
 	src.describeUnits(&sc, e, o)
 	sc.setDType(o.DType)
-	if err := sc.write(out); err != nil {
+	if o.Format == GeoParquet {
+		if _, err := writeGeoParquet(ctx, tif, &sc, out); err != nil {
+			return nil, err
+		}
+	} else if err := sc.write(out); err != nil {
 		return nil, err
 	}
 	res.Total = time.Since(t0)
