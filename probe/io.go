@@ -2,8 +2,10 @@ package probe
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"os"
 
@@ -27,8 +29,13 @@ type Embeddings struct {
 // Encoder names the encoder that made the embeddings: name and version.
 func (e *Embeddings) Encoder() string { return e.Sidecar.Encoder + " " + e.Sidecar.Version }
 
-// ReadEmbeddings reads an embed.Chips GeoTIFF and its sidecar path.json.
+// ReadEmbeddings reads an embed.Chips GeoTIFF and its sidecar path.json,
+// or an embed.Chips GeoParquet file (any Parquet file, by its first bytes:
+// its rows, the sidecar and chip grid from its "omnimask" metadata).
 func ReadEmbeddings(path string) (*Embeddings, error) {
+	if isParquet(path) {
+		return readGeoParquet(path)
+	}
 	raw, err := os.ReadFile(path + ".json")
 	if err != nil {
 		return nil, fmt.Errorf("%s: no embedding sidecar: %w", path, err)
@@ -183,4 +190,57 @@ func Load(path string) (*Probe, error) {
 		}
 	}
 	return &p, nil
+}
+
+// isParquet reports whether the file path starts as a Parquet file does.
+func isParquet(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [4]byte
+	_, err = io.ReadFull(f, magic[:])
+	return err == nil && string(magic[:]) == "PAR1"
+}
+
+// maxChips bounds the chip grid of a GeoParquet file (its metadata's):
+// one vector per chip is allocated.
+const maxChips = 1 << 26
+
+// readGeoParquet reads an embed.Chips GeoParquet file: chips without a row
+// (nodata chips) have no vector.
+func readGeoParquet(path string) (*Embeddings, error) {
+	r, err := embed.OpenGeoParquet(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	m := r.Meta
+	if n := int64(m.Grid.Cols) * int64(m.Grid.Rows); n > maxChips {
+		return nil, fmt.Errorf("%s: a %dx%d chip grid is over %d chips", path, m.Grid.Cols, m.Grid.Rows, maxChips)
+	}
+	e := &Embeddings{Path: path, Cols: m.Grid.Cols, Rows: m.Grid.Rows, Sidecar: m.Sidecar, Vectors: make([][]float64, m.Grid.Cols*m.Grid.Rows)}
+	e.Geo.Transform, e.Geo.CRS = raster.Identity, m.Grid.CRS
+	if m.Grid.GeoTransform != nil {
+		e.Geo.Transform = *m.Grid.GeoTransform
+	}
+	for {
+		row, col, v, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return e, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		j := row*e.Cols + col
+		if e.Vectors[j] != nil {
+			return nil, fmt.Errorf("%s: chip %d,%d twice", path, col, row)
+		}
+		f := make([]float64, len(v))
+		for i, x := range v {
+			f[i] = float64(x)
+		}
+		e.Vectors[j] = f
+	}
 }
