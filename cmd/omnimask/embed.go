@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/omnimask/omnimask/embed"
 	"github.com/omnimask/omnimask/engine"
@@ -27,7 +28,8 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mode := fs.String("mode", "chips", "chips: one vector per chip; dense: the encoder's feature map over overlapping tiles (centre-crop stitching)")
 	tile := fs.Int("tile", 0, "dense: tile size in pixels (default: the manifest's patch_size)")
 	overlap := fs.Int("overlap", 0, "dense: tile overlap in pixels (default: the manifest's; -1: none)")
-	out := fs.String("o", "", "output GeoTIFF (one scene only; default SCENE_embed.tif): D float32 bands, one pixel per chip; sidecar OUT.json")
+	out := fs.String("o", "", "output (one scene only; default SCENE_embed.tif, or SCENE_embed.parquet with --format geoparquet): a GeoTIFF of D float32 bands, one pixel per chip, and sidecar OUT.json; a name ending in .parquet or .geoparquet writes GeoParquet")
+	format := fs.String("format", "", "chips mode output: gtiff (D-band GeoTIFF and sidecar OUT.json) or geoparquet (one row per embedded chip: row, col, x, y, geometry, embedding; the sidecar in the file's metadata) (default: from -o's name, else gtiff)")
 	outDir := fs.String("output-dir", "", "folder for the outputs (default: beside each scene)")
 	stack := fs.Bool("stack", false, "treat all SCENE files as the bands of one scene, stacked in order")
 	sensorName := fs.String("sensor", "auto", "sensor preset for band layout: auto, sentinel2, landsat8, landsat7, landsat5, planetscope4, planetscope8, naip, modis")
@@ -62,6 +64,9 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkSensor(*sensorName); err != nil {
 		return err
 	}
+	if o.Format, err = embedFormat(*format, *out, *mode); err != nil {
+		return err
+	}
 	if err := checkEmbedNumbers(cmdline.SetFlags(fs), &o, *tile, *overlap); err != nil {
 		return err
 	}
@@ -75,7 +80,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		o.MaxNoData = 1e-12 // an explicit 0 means: no nodata pixel at all
 	}
 	groups := sceneGroups(scenes, *stack)
-	outputs, err := embedOutputs(groups, *out, *outDir)
+	outputs, err := embedOutputs(groups, *out, *outDir, o.Format)
 	if err != nil {
 		return err
 	}
@@ -98,7 +103,10 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var written []string
 	for _, w := range outputs {
-		written = append(written, w, w+".json", w+".aux.xml")
+		written = append(written, w)
+		if o.Format == embed.GTiff {
+			written = append(written, w+".json", w+".aux.xml")
+		}
 	}
 	if err := engine.CheckOutputs(inputs, written); err != nil {
 		return usageError{Msg: err.Error(), Cause: err}
@@ -136,9 +144,35 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// embedFormat returns the output format of --format and -o: --format when
+// given, else geoparquet for an -o named .parquet or .geoparquet, else
+// gtiff. A name that says the other format, and GeoParquet in dense mode,
+// are refused.
+func embedFormat(format, out, mode string) (string, error) {
+	pq := out != "" && embed.IsGeoParquetName(out)
+	tiff := out != "" && (strings.EqualFold(filepath.Ext(out), ".tif") || strings.EqualFold(filepath.Ext(out), ".tiff"))
+	switch {
+	case format == "" && pq:
+		format = embed.GeoParquet
+	case format == "":
+		format = embed.GTiff
+	case format != embed.GTiff && format != embed.GeoParquet:
+		return "", usagef("--format %q: want gtiff or geoparquet", format)
+	case format == embed.GTiff && pq:
+		return "", usagef("--format gtiff with -o %s: name a GeoTIFF .tif", out)
+	case format == embed.GeoParquet && tiff:
+		return "", usagef("--format geoparquet with -o %s: name it .parquet", out)
+	}
+	if format == embed.GeoParquet && mode != "chips" {
+		return "", usagef("GeoParquet output is for chips mode (one row per chip); --mode %s writes a GeoTIFF", mode)
+	}
+	return format, nil
+}
+
 // embedOutputs names each scene's output as predict names masks: -o (one
-// scene only), else SCENE_embed.tif in --output-dir or beside the scene.
-func embedOutputs(groups [][]string, out, dir string) ([]string, error) {
+// scene only), else SCENE_embed.tif (SCENE_embed.parquet for GeoParquet)
+// in --output-dir or beside the scene.
+func embedOutputs(groups [][]string, out, dir, format string) ([]string, error) {
 	if out != "" && len(groups) > 1 {
 		return nil, usagef("-o names one file but %d scenes were given (use --output-dir)", len(groups))
 	}
@@ -155,6 +189,9 @@ func embedOutputs(groups [][]string, out, dir string) ([]string, error) {
 		outputs[i] = out
 		if out == "" {
 			outputs[i] = cmdline.EmbedPath(g[0], dir)
+			if format == embed.GeoParquet {
+				outputs[i] = strings.TrimSuffix(outputs[i], ".tif") + ".parquet"
+			}
 		}
 		if prev, dup := seen[filepath.Clean(outputs[i])]; dup {
 			return nil, usagef("%s and %s would both write %s (use separate --output-dir runs)", prev, g[0], outputs[i])
