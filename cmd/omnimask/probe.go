@@ -23,7 +23,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("probe: want fit, predict or eval")
 	}
 	sub, args := args[0], args[1:]
-	fs := newFlagSet("probe "+sub, "EMBEDDINGS.tif... [flags]", stderr)
+	fs := newFlagSet("probe "+sub, "EMBEDDINGS(.tif|.parquet)... [flags]", stderr)
 	labels := fs.String("labels", "", "fit, eval: labels, comma-separated: label rasters on each scene's pixel grid, one per embeddings file (majority class per chip), "+
 		"or points files (.csv: x,y,label[,crs] with an optional header; .geojson/.json: a FeatureCollection of Points), each applied to every embeddings file: "+
 		"a point labels the chip(s) containing it, majority per chip, ties dropped")
