@@ -156,8 +156,9 @@ func (o *Options) defaults() error {
 // on one grid) and writes a float32 GeoTIFF with D bands at out, one pixel
 // per chip (its geotransform is the chip grid's, the pixel centred on its
 // chip), and the sidecar out.json; with o.Format GeoParquet, a GeoParquet
-// file at out instead (writeGeoParquet), the sidecar in it. The scene is read one row of chips at a
-// time, so memory is bounded by the scene width times the chip size.
+// file at out instead (writeGeoParquet), the sidecar in it. The scene is
+// read one row of chips at a time, so memory is bounded by the scene width
+// times the chip size.
 func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Options) (*Result, error) {
 	t0 := time.Now()
 	if err := o.defaults(); err != nil {
