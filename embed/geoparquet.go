@@ -360,6 +360,43 @@ type GeoParquetReader struct {
 	err   error
 }
 
+// ErrCorrupt is wrapped by the errors of a GeoParquet file the Parquet
+// reader cannot make sense of.
+var ErrCorrupt = errors.New("corrupt Parquet file")
+
+// parquetSafe runs a call into the Parquet reader, turning a panic (the
+// reader panics on some malformed files: slice bounds from corrupt page
+// headers) into an error wrapping ErrCorrupt, so a hostile file is an
+// error naming it, not a crash.
+func parquetSafe(path string, call func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: %w (%v)", path, ErrCorrupt, r)
+		}
+	}()
+	return call()
+}
+
+// checkFooter checks the Parquet file's trailer (footer length, magic)
+// against its size before the reader sees it: the reader allocates the
+// footer length as given (4 GiB for a corrupt one).
+func checkFooter(f *os.File, size int64) error {
+	var tail [8]byte
+	if size < 12 {
+		return fmt.Errorf("%w: %d bytes", ErrCorrupt, size)
+	}
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return err
+	}
+	if string(tail[4:]) != "PAR1" {
+		return fmt.Errorf("%w: no PAR1 magic at the end", ErrCorrupt)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return fmt.Errorf("%w: footer of %d bytes in a file of %d", ErrCorrupt, n, size)
+	}
+	return nil
+}
+
 // OpenGeoParquet opens a GeoParquet output of Chips and reads its
 // "omnimask" metadata.
 func OpenGeoParquet(path string) (*GeoParquetReader, error) {
@@ -375,9 +412,19 @@ func OpenGeoParquet(path string) (*GeoParquetReader, error) {
 	if err != nil {
 		return fail(err)
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
+	if err := checkFooter(f, st.Size()); err != nil {
 		return fail(err)
+	}
+	var pf *parquet.File
+	if err := parquetSafe(path, func() (err error) {
+		pf, err = parquet.OpenFile(f, st.Size(), parquet.SkipBloomFilters(true))
+		return err
+	}); err != nil {
+		f.Close()
+		if errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	raw, ok := pf.Lookup("omnimask")
 	if !ok {
@@ -388,7 +435,13 @@ func OpenGeoParquet(path string) (*GeoParquetReader, error) {
 	if err := json.Unmarshal([]byte(raw), m); err != nil || m.Encoder == "" || m.Dim < 1 || m.Grid.Cols < 1 || m.Grid.Rows < 1 {
 		return fail(fmt.Errorf(`"omnimask" metadata is not an embedding sidecar with its chip grid (%v)`, err))
 	}
-	r.r = parquet.NewGenericReader[chipVector](pf)
+	if err := parquetSafe(path, func() error {
+		r.r = parquet.NewGenericReader[chipVector](pf)
+		return nil
+	}); err != nil {
+		f.Close()
+		return nil, err
+	}
 	r.batch = make([]chipVector, writeBatch)
 	return r, nil
 }
@@ -401,11 +454,15 @@ func (r *GeoParquetReader) Next() (row, col int, v []float32, err error) {
 		if r.err != nil {
 			return 0, 0, nil, r.err
 		}
-		r.n, r.err = r.r.Read(r.batch)
-		r.i = 0
-		if r.err != nil && !errors.Is(r.err, io.EOF) {
+		if err := parquetSafe(r.path, func() error {
+			r.n, r.err = r.r.Read(r.batch)
+			return nil
+		}); err != nil {
+			r.n, r.err = 0, err
+		} else if r.err != nil && !errors.Is(r.err, io.EOF) {
 			r.err = fmt.Errorf("%s: %w", r.path, r.err)
 		}
+		r.i = 0
 	}
 	c := r.batch[r.i]
 	r.i++
@@ -419,8 +476,13 @@ func (r *GeoParquetReader) Next() (row, col int, v []float32, err error) {
 	return int(c.Row), int(c.Col), c.Embedding, nil
 }
 
-// Close closes the file.
+// Close closes the file; safe to call twice.
 func (r *GeoParquetReader) Close() error {
-	r.r.Close()
-	return r.f.Close()
+	if r.f == nil {
+		return nil
+	}
+	parquetSafe(r.path, r.r.Close)
+	err := r.f.Close()
+	r.f = nil
+	return err
 }
