@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 
@@ -34,6 +35,16 @@ type Options struct {
 	// cores busier than one call on two threads, whose threads wait for
 	// each other whenever reading or writing takes a core.
 	Streams int
+	// Readers is the number of goroutines reading and normalising the
+	// scene, each through a handle of its own (the scene's files are
+	// opened once more per reader beyond the first) and on whole windows
+	// of chip rows in turn (up to 256 rows of the scene, see windowSpan);
+	// the batches are taken in scene order, so the output is the same
+	// byte for byte for any number of readers (batches end where windows
+	// end, whatever the number). 0 = DefaultReaders(). Scenes resampled
+	// to a processing resolution are read by one reader whatever Readers
+	// says.
+	Readers int
 	// Bands gives, for each of the encoder's bands, the 1-based scene band
 	// to read; nil matches the scene's band names (case-insensitive).
 	Bands []int
@@ -55,6 +66,7 @@ type Options struct {
 
 	onBatch   func(in []float32, n int) // test hook: each batch before inference
 	floatRows bool                      // test hook: read integer bands as float32 (floatRows)
+	readErr   func(row int) error       // test hook: an error after reading chip row row
 }
 
 // Result describes a finished chips run.
@@ -62,6 +74,7 @@ type Result struct {
 	Cols, Rows  int           // chip grid size (the output raster's size)
 	Chips       int           // chips embedded (not nodata)
 	NoDataChips int           // chips above the nodata threshold
+	Readers     int           // goroutines that read the scene (Options.Readers, at most one per window)
 	Infer       time.Duration // time inside ONNX Runtime
 	Total       time.Duration
 }
@@ -101,6 +114,13 @@ type Sidecar struct {
 	Scene     []string `json:"scene"`
 }
 
+// MaxReaders bounds Options.Readers.
+const MaxReaders = 64
+
+// DefaultReaders is the readers Chips uses when Options.Readers is 0:
+// max(1, NumCPU/4). READERS_ARGUMENT
+func DefaultReaders() int { return max(1, runtime.NumCPU()/4) }
+
 // MaxBatch is the most chips one inference call may take.
 const MaxBatch = 4096
 
@@ -125,6 +145,9 @@ func (o *Options) defaults() error {
 	if o.Streams == 0 {
 		o.Streams = 1
 	}
+	if o.Readers == 0 {
+		o.Readers = DefaultReaders()
+	}
 	switch {
 	case o.Chip < 1 || o.Chip > 4096 || o.Stride < 1 || o.Stride > o.Chip:
 		return fmt.Errorf("embed: chip %d and stride %d: want 1 <= stride <= chip <= 4096", o.Chip, o.Stride)
@@ -136,6 +159,8 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("embed: scale %g and offset %g: want finite numbers", o.Scale, o.Offset)
 	case o.Streams < 1 || o.Streams > 64:
 		return fmt.Errorf("embed: streams %d outside 1..64", o.Streams)
+	case o.Readers < 1 || o.Readers > MaxReaders:
+		return fmt.Errorf("embed: readers %d outside 1..%d", o.Readers, MaxReaders)
 	}
 	if err := checkResolutions(o.Resolution, o.ProcessingResolution); err != nil {
 		return err
@@ -157,8 +182,8 @@ func (o *Options) defaults() error {
 // per chip (its geotransform is the chip grid's, the pixel centred on its
 // chip), and the sidecar out.json; with o.Format GeoParquet, a GeoParquet
 // file at out instead (writeGeoParquet), the sidecar in it. The scene is
-// read one row of chips at a time, so memory is bounded by the scene width
-// times the chip size.
+// read in windows of chip rows by o.Readers goroutines (runChips), so
+// memory is bounded by the scene width times the window's rows per reader.
 func Chips(ctx context.Context, e *Encoder, scene []string, out string, o Options) (*Result, error) {
 	t0 := time.Now()
 	if err := o.defaults(); err != nil {
@@ -228,7 +253,22 @@ func chips(ctx context.Context, e *Encoder, src *source, out string, o Options, 
 	} else {
 		rd = newChipRows(s, norm, o.Chip, o.Stride, o.floatRows)
 	}
-	if err := runChips(ctx, e, rd, w, cols, rows, o, res); err != nil {
+	rds := []chipRows{rd}
+	if cl, ok := rd.(cloner); ok {
+		// A reader beyond the first reads through a handle of its own; no
+		// more readers than windows.
+		_, nwin := windows(rd.window(), rows)
+		for range min(o.Readers, nwin) - 1 {
+			s2, err := s.Reopen()
+			if err != nil {
+				return nil, err
+			}
+			defer s2.Close() // after runChips, whose readers have ended
+			rds = append(rds, cl.clone(s2))
+		}
+	}
+	res.Readers = len(rds)
+	if err := runChips(ctx, e, rds, w, cols, rows, o, res); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -90,7 +90,7 @@ func dense(ctx context.Context, e *Encoder, src *source, out string, o DenseOpti
 		return nil, err
 	}
 	defer w.abort()
-	res := &Result{Cols: cols, Rows: rows}
+	res := &Result{Cols: cols, Rows: rows, Readers: 1} // dense mode reads with one goroutine
 	C := len(m.Bands)
 	read := stripReader(s, norm, g, ty)
 	in := make([]float32, C*tx*ty)

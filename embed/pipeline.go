@@ -16,119 +16,80 @@ type chipBatch struct {
 	n    int
 	pos  []int // output pixel (row*cols + col) of each chip
 	done int   // output rows below done are complete once this batch is inferred
+	end  bool  // the last batch of its window
 	err  error
 
-	fm    []float32     // the encoder's feature map of the n chips
-	shape [4]int64      // fm's shape
-	infer time.Duration // time inside ONNX Runtime
-	ready chan error    // inference finished (buffered, one value per batch)
+	fm    []float32       // the encoder's feature map of the n chips
+	shape [4]int64        // fm's shape
+	infer time.Duration   // time inside ONNX Runtime
+	ready chan error      // inference finished (buffered, one value per batch)
+	free  chan *chipBatch // its reader's pool, where it goes back (nil: no buffers)
 }
 
-// runChips embeds the chips of s and writes the output rows. A producer
-// reads and normalises the scene one chip row at a time into fixed batch
-// buffers, filling every batch across chip rows; a dispatcher hands the
-// batches, in order, to o.Streams inference workers and to the caller's
-// goroutine, which waits for each batch's feature map in that order, pools
-// it into the output rows and writes the rows it completes. A batch holds
-// chips of at most two chip rows (it is sent early only when a second row
-// ends before it is full), so two output rows are buffered; Streams+2
-// batch buffers (one being filled, one queued, one per inference call) are
-// allocated once.
-func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, cols, rows int, o Options, res *Result) error {
+// windows returns the chip rows per window and the number of windows when
+// rows chip rows are cut into windows of span (a chipRows' window; 0: one
+// window of them all).
+func windows(span, rows int) (int, int) {
+	if span <= 0 || span > rows {
+		span = rows
+	}
+	return span, (rows + span - 1) / span
+}
+
+// runChips embeds the chips of the scene and writes the output rows. The
+// chip rows are cut into windows (rds[0].window() chip rows, the last one
+// shorter), and window k is read and normalised by reader k % len(rds):
+// a goroutine with a chipRows of its own (rds[i], each on its own handle
+// of the scene), which fills batches from its own pool, across chip rows
+// but ending at its window's end. A dispatcher takes the batches window
+// after window, each from its reader, so in scene order whatever the
+// number of readers, and hands them in that order to o.Streams inference
+// workers and to the caller's goroutine, which waits for each batch's
+// feature map in that order, pools it into the output rows and writes the
+// rows it completes. Batches are the same for any number of readers, so
+// the output is byte for byte the same. A batch holds chips of at most two
+// chip rows (it is sent early only when a second row ends before it is
+// full), so two output rows are buffered. Each reader has Streams+2 batch
+// buffers (one being filled, one queued, one per inference call),
+// allocated once, and its window: memory is bounded by readers x (window
+// + Streams+2 batches). A reader's error is passed on in order (the first
+// error in scene order ends the run); readers, dispatcher and workers all
+// end on every return.
+func runChips(ctx context.Context, e *Encoder, rds []chipRows, w *vectorWriter, cols, rows int, o Options, res *Result) error {
 	C, cs, D := len(e.Manifest.Bands), o.Chip, e.Dim()
 	per := C * cs * cs
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel: the producer is out of the scene before it closes
+	defer wg.Wait() // after cancel: the readers are out of the scene before it closes
 	defer cancel()
 
 	st := e.Manifest.OutputStride
 	hw := (cs / st) * (cs / st)
+	span, nwin := windows(rds[0].window(), rows)
+	nr := min(len(rds), nwin)
 	nbuf := o.Streams + 2
-	free := make(chan *chipBatch, nbuf)
-	for range nbuf {
-		free <- &chipBatch{
-			in:    make([]float32, o.Batch*per),
-			pos:   make([]int, 0, o.Batch),
-			fm:    make([]float32, o.Batch*D*hw),
-			ready: make(chan error, 1),
+	outs := make([]chan *chipBatch, nr)
+	for i := range nr {
+		free := make(chan *chipBatch, nbuf)
+		for range nbuf {
+			free <- &chipBatch{
+				in:    make([]float32, o.Batch*per),
+				pos:   make([]int, 0, o.Batch),
+				fm:    make([]float32, o.Batch*D*hw),
+				ready: make(chan error, 1),
+				free:  free,
+			}
 		}
+		outs[i] = make(chan *chipBatch, nbuf)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			readWindows(ctx, rds[i], i, nr, span, rows, cols, per, o, free, outs[i])
+		}()
 	}
-	full := make(chan *chipBatch, nbuf)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(full)
-		send := func(b *chipBatch) bool {
-			select {
-			case full <- b:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		get := func() *chipBatch {
-			select {
-			case b := <-free:
-				b.n, b.pos, b.done = 0, b.pos[:0], 0
-				return b
-			case <-ctx.Done():
-				return nil
-			}
-		}
-		cur := get()
-		if cur == nil {
-			return
-		}
-		first := 0 // chip row of cur's first chip
-		for r := range rows {
-			if err := src.read(r * o.Stride); err != nil {
-				send(&chipBatch{err: err})
-				return
-			}
-			for c := range cols {
-				if !src.chip(cur.in[cur.n*per:(cur.n+1)*per], c*o.Stride, o.MaxNoData) {
-					continue
-				}
-				if cur.n == 0 {
-					first = r
-				}
-				cur.pos = append(cur.pos, r*cols+c)
-				cur.n++
-				if cur.n == o.Batch {
-					cur.done = r
-					if !send(cur) {
-						return
-					}
-					if cur = get(); cur == nil {
-						return
-					}
-				}
-			}
-			// Row r is complete.
-			switch {
-			case cur.n == 0:
-				if !send(&chipBatch{done: r + 1}) {
-					return
-				}
-			case first < r:
-				cur.done = r + 1
-				if !send(cur) {
-					return
-				}
-				if cur = get(); cur == nil {
-					return
-				}
-			}
-		}
-		if cur.n > 0 {
-			cur.done = rows
-			send(cur)
-		}
-	}()
 
-	// The dispatcher keeps the order: every batch goes to ordered, and
-	// those with chips first to a worker.
+	// The dispatcher keeps the order: window after window, every batch
+	// goes to ordered, and those with chips first to a worker.
 	work := make(chan *chipBatch)
 	ordered := make(chan *chipBatch, nbuf)
 	wg.Add(1)
@@ -136,19 +97,31 @@ func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, co
 		defer wg.Done()
 		defer close(ordered)
 		defer close(work)
-		for b := range full {
-			if b.n > 0 && b.err == nil {
-				o.onBatch(b.in[:b.n*per], b.n)
+		for k := range nwin {
+			for end := false; !end; {
+				var b *chipBatch
 				select {
-				case work <- b:
+				case b = <-outs[k%nr]:
 				case <-ctx.Done():
 					return
 				}
-			}
-			select {
-			case ordered <- b:
-			case <-ctx.Done():
-				return
+				if b.n > 0 && b.err == nil {
+					o.onBatch(b.in[:b.n*per], b.n)
+					select {
+					case work <- b:
+					case <-ctx.Done():
+						return
+					}
+				}
+				select {
+				case ordered <- b:
+				case <-ctx.Done():
+					return
+				}
+				if b.err != nil {
+					return
+				}
+				end = b.end
 			}
 		}
 	}()
@@ -199,8 +172,8 @@ func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, co
 			return err
 		}
 		done := b.done
-		if b.in != nil {
-			free <- b // never blocks: nbuf buffers, nbuf places
+		if b.free != nil {
+			b.free <- b // never blocks: nbuf buffers, nbuf places
 		}
 		for ; written < done; written++ {
 			row, h := ring[written%2], have[written%2]
@@ -226,6 +199,87 @@ func runChips(ctx context.Context, e *Encoder, src chipRows, w *vectorWriter, co
 	}
 	res.NoDataChips = rows*cols - res.Chips
 	return nil
+}
+
+// readWindows reads and normalises, with src, the windows i, i+step, … of
+// span chip rows into batches from free, sent on out in order, the last of
+// each window marked end. It sends a read error as a batch and returns; it
+// returns when ctx is done.
+func readWindows(ctx context.Context, src chipRows, i, step, span, rows, cols, per int, o Options, free, out chan *chipBatch) {
+	send := func(b *chipBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	get := func() *chipBatch {
+		select {
+		case b := <-free:
+			b.n, b.pos, b.done, b.end = 0, b.pos[:0], 0, false
+			return b
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	for k := i; k*span < rows; k += step {
+		if ctx.Err() != nil {
+			return
+		}
+		r1 := min((k+1)*span, rows)
+		var cur *chipBatch // taken once the window's first chip row is read
+		first := 0         // chip row of cur's first chip
+		for r := k * span; r < r1; r++ {
+			err := src.read(r * o.Stride)
+			if err == nil && o.readErr != nil {
+				err = o.readErr(r)
+			}
+			if err != nil {
+				send(&chipBatch{err: err})
+				return
+			}
+			for c := range cols {
+				if cur == nil {
+					if cur = get(); cur == nil {
+						return
+					}
+				}
+				if !src.chip(cur.in[cur.n*per:(cur.n+1)*per], c*o.Stride, o.MaxNoData) {
+					continue
+				}
+				if cur.n == 0 {
+					first = r
+				}
+				cur.pos = append(cur.pos, r*cols+c)
+				cur.n++
+				if cur.n == o.Batch {
+					cur.done = r
+					if !send(cur) {
+						return
+					}
+					cur = nil
+				}
+			}
+			// Row r is complete; the window's last row ends its batch.
+			end := r == r1-1
+			switch {
+			case cur == nil || cur.n == 0:
+				if !send(&chipBatch{done: r + 1, end: end}) {
+					return
+				}
+			case first < r || end:
+				cur.done, cur.end = r+1, end
+				if !send(cur) {
+					return
+				}
+				cur = nil
+			}
+		}
+		if cur != nil {
+			free <- cur // taken but unused: never blocks
+		}
+	}
 }
 
 func fillNaN(v []float32) {

@@ -122,6 +122,10 @@ func (r *resampledRows) read(y0 int) error {
 	return nil
 }
 
+// window is 0: one reader reads every chip row (the resampling is not
+// split between readers), batches filled across all of them.
+func (r *resampledRows) window() int { return 0 }
+
 func (r *resampledRows) chip(dst []float32, x0 int, maxND float64) bool {
 	return r.norm.chip(dst, r.strip, x0, r.y0, r.cs, r.cs, maxND)
 }

@@ -20,6 +20,17 @@ type chipRows interface {
 	// of the row read and reports whether its nodata fraction is at most
 	// maxND (dst is left undefined when not).
 	chip(dst []float32, x0 int, maxND float64) bool
+	// window is the number of chip rows read together (intRows: one
+	// read of the scene), 0 for all of them: runChips ends batches where
+	// windows end and hands whole windows to its readers.
+	window() int
+}
+
+// cloner is a chipRows that can read through another handle of its scene
+// (gdalio.Scene.Reopen), for runChips' readers beyond the first: the clone
+// has buffers of its own and shares the read-only lookup tables.
+type cloner interface {
+	clone(s *gdalio.Scene) chipRows
 }
 
 // newChipRows returns the reader of cs-row chip rows of s: for bands of
@@ -37,8 +48,13 @@ func newChipRows(s *gdalio.Scene, norm *normalizer, cs, stride int, forceFloat b
 			return newIntRows[int16](s, norm, cs, stride)
 		}
 	}
-	return &floatRows{s: s, norm: norm, cs: cs, strip: raster.NewFloat32(len(norm.nodata), image.Rect(0, 0, s.Size.X, cs))}
+	return &floatRows{s: s, norm: norm, cs: cs, strip: raster.NewFloat32(len(norm.nodata), image.Rect(0, 0, s.Size.X, cs)),
+		n: chipRowsPer(windowSpan(cs, stride, len(norm.nodata), s.Size.X, 4), cs, stride)}
 }
+
+// chipRowsPer is the chip rows of cs rows every stride rows in span rows
+// (windowSpan's).
+func chipRowsPer(span, cs, stride int) int { return (span-cs)/stride + 1 }
 
 // floatRows reads chip rows as float32 and normalises them with normalizer
 // (validity, then chip).
@@ -47,6 +63,15 @@ type floatRows struct {
 	norm   *normalizer
 	strip  *raster.Float32
 	cs, y0 int
+	n      int // chip rows per window (read one at a time, windows as intRows')
+}
+
+func (f *floatRows) window() int { return f.n }
+
+func (f *floatRows) clone(s *gdalio.Scene) chipRows {
+	norm := *f.norm // its validity buffer is per reader
+	norm.valid = nil
+	return &floatRows{s: s, norm: &norm, cs: f.cs, n: f.n, strip: raster.NewFloat32(f.strip.C, image.Rect(0, 0, s.Size.X, f.cs))}
 }
 
 func (f *floatRows) read(y0 int) error {
@@ -93,6 +118,15 @@ type intRows[T sample] struct {
 	wh    int // its rows (0: none read)
 	plane int // wh x width
 	off   int // the current chip row's first row in the window
+	n     int // chip rows per window
+}
+
+func (k *intRows[T]) window() int { return k.n }
+
+func (k *intRows[T]) clone(s *gdalio.Scene) chipRows {
+	c := *k
+	c.s, c.buf, c.wh = s, make([]T, len(k.buf)), 0
+	return &c
 }
 
 // Windows hold about windowRows rows (a whole number of chip rows), within
@@ -116,7 +150,7 @@ func newIntRows[T sample](s *gdalio.Scene, norm *normalizer, cs, stride int) *in
 	C := len(norm.nodata)
 	span := windowSpan(cs, stride, C, s.Size.X, int(unsafe.Sizeof(T(0))))
 	k := &intRows[T]{s: s, lut: make([]*[1 << 16]float32, C),
-		fill: norm.m.NoDataFill, cs: cs, span: span, buf: make([]T, C*span*s.Size.X)}
+		fill: norm.m.NoDataFill, cs: cs, span: span, buf: make([]T, C*span*s.Size.X), n: chipRowsPer(span, cs, stride)}
 	chans, vals := preprocess.NoDataChannels(norm.nodata) // predict's rule, as normalizer.validity
 	k.ndc, k.ndv, k.anyN = chans, make([]T, len(chans)), len(chans) > 0
 	for c := range C {

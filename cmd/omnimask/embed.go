@@ -46,6 +46,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bands := fs.String("bands", "", "source bands for the encoder's inputs: 3,2,4 | B04,B03,B08 | red=3,green=2,nir=4 (default: match band names)")
 	threads := fs.Int("threads", 0, "inference threads, in all (default: all cores)")
 	streams := fs.Int("streams", 0, "chips mode: inference calls running at once, sharing the threads, 1 to the threads (default 2)")
+	fs.IntVar(&o.Readers, "readers", 0, fmt.Sprintf("chips mode: goroutines reading and normalising the scene, each on whole windows of chip rows and a handle of its own, 0..%d (0: the default, max(1, cores/4) = %d here; the output is the same for any number)", embed.MaxReaders, embed.DefaultReaders()))
 	ortLib := fs.String("ort-lib", "", "path to libonnxruntime.so")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
 	scenes, err := cmdline.Parse(fs, args)
@@ -264,6 +265,8 @@ func checkEmbedNumbers(set map[string]bool, o *embed.Options, tile, overlap int)
 		return usagef("--tile %d: want 1..4096 (a multiple of the encoder's size_multiple)", tile)
 	case set["overlap"] && (overlap < -1 || overlap > 4095):
 		return usagef("--overlap %d: want 0..4095 (below the tile; 0 or -1: none)", overlap)
+	case set["readers"] && (o.Readers < 0 || o.Readers > embed.MaxReaders):
+		return usagef("--readers %d: want 0..%d (0: the default, %d here; leave the flag out for it)", o.Readers, embed.MaxReaders, embed.DefaultReaders())
 	}
 	for _, r := range []struct {
 		name string

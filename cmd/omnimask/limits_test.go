@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/omnimask/omnimask/embed"
 	"github.com/omnimask/omnimask/engine"
 	"github.com/omnimask/omnimask/internal/testutil"
 )
@@ -170,6 +171,10 @@ func embedRows() []numericRow {
 		bad("streams", "0", "--streams 0: want 1.."),
 		bad("streams", "2", "--streams 2: want 1..1 (at most the 1 threads; leave the flag out for 1)", "--threads", "1"),
 		ok("streams", "1"),
+		bad("readers", "-1", fmt.Sprintf("--readers -1: want 0..%d (0: the default, %d here", embed.MaxReaders, embed.DefaultReaders())),
+		bad("readers", fmt.Sprint(embed.MaxReaders+1), fmt.Sprintf("--readers %d: want 0..%d", embed.MaxReaders+1, embed.MaxReaders)),
+		ok("readers", "0"),
+		ok("readers", "3"),
 		bad("processing-resolution", "0", "--processing-resolution 0: want a pixel size in metres, 0 < m <= 100000"),
 		bad("processing-resolution", "NaN", "--processing-resolution NaN: want a pixel size in metres"),
 		ok("processing-resolution", "20", "--mode", "dense", "--tile", "16", "--resolution", "10"),
