@@ -105,7 +105,11 @@ func runChips(ctx context.Context, e *Encoder, rds []chipRows, w *vectorWriter, 
 				case <-ctx.Done():
 					return
 				}
-				if b.n > 0 && b.err == nil {
+				// b is the consumer's once sent to ordered: it may be
+				// back in its pool, refilled, before the next line here.
+				failed := b.err != nil
+				end = b.end
+				if b.n > 0 && !failed {
 					o.onBatch(b.in[:b.n*per], b.n)
 					select {
 					case work <- b:
@@ -118,10 +122,9 @@ func runChips(ctx context.Context, e *Encoder, rds []chipRows, w *vectorWriter, 
 				case <-ctx.Done():
 					return
 				}
-				if b.err != nil {
+				if failed {
 					return
 				}
-				end = b.end
 			}
 		}
 	}()
