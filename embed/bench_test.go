@@ -32,7 +32,9 @@ import (
 // logs every pair (wall and CPU times, the load average), and last the line
 // "RATIO": the median over the pairs of the engine's time over the fastest
 // raw arrangement's in the same pair, which the issue wants at most 1.10.
-// OMNIMASK_EMBED_BENCH_THREADS sets the threads (default: one per core) and
+// OMNIMASK_EMBED_BENCH_THREADS sets the threads (default: one per core),
+// OMNIMASK_EMBED_BENCH_READERS the engine's Options.Readers (default 0:
+// DefaultReaders) and
 // OMNIMASK_EMBED_BENCH_NOSPIN=1 stops idle ORT threads spinning. `make
 // embed-bench` runs it with GDAL_CACHEMAX=64, as `omnimask embed` sets it.
 func TestChipsSpeed(t *testing.T) {
@@ -49,6 +51,10 @@ func TestChipsSpeed(t *testing.T) {
 	}
 	if v := os.Getenv("OMNIMASK_EMBED_BENCH_STREAMS"); v != "" {
 		streams, _ = strconv.Atoi(v)
+	}
+	readers := 0
+	if v := os.Getenv("OMNIMASK_EMBED_BENCH_READERS"); v != "" {
+		readers, _ = strconv.Atoi(v)
 	}
 	setup(t)
 	nospin := os.Getenv("OMNIMASK_EMBED_BENCH_NOSPIN") == "1"
@@ -72,7 +78,7 @@ func TestChipsSpeed(t *testing.T) {
 		defer eng.Close()
 	}
 	out := filepath.Join(t.TempDir(), "e.tif")
-	o := Options{Scale: 0.0001, Chip: 32, Batch: 64, Streams: streams}
+	o := Options{Scale: 0.0001, Chip: 32, Batch: 64, Streams: streams, Readers: readers}
 
 	// The untimed recording run (also the warm-up).
 	var batches [][]float32
@@ -134,8 +140,8 @@ func TestChipsSpeed(t *testing.T) {
 		return res.Total
 	}
 	st, _ := os.Stat(out)
-	t.Logf("%dx%d chips, %d embedded in %d batches, %d nodata; output %d bytes; GDAL_CACHEMAX=%q; load average %s",
-		first.Cols, first.Rows, first.Chips, len(batches), first.NoDataChips, st.Size(), os.Getenv("GDAL_CACHEMAX"), loadavg())
+	t.Logf("%dx%d chips, %d embedded in %d batches, %d nodata; %d readers; output %d bytes; GDAL_CACHEMAX=%q; load average %s",
+		first.Cols, first.Rows, first.Chips, len(batches), first.NoDataChips, first.Readers, st.Size(), os.Getenv("GDAL_CACHEMAX"), loadavg())
 	// Each pair runs the engine and the raw baselines back to back, in an
 	// order that rotates from pair to pair; a pair's ratio is the engine's
 	// time over the fastest raw arrangement's in that pair.
