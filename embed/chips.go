@@ -122,16 +122,16 @@ const MaxReaders = 64
 // one reader spends about 0.65 s of CPU reading, decoding and normalising
 // 27,477 chips (24 µs a chip, at most ~40k chips/s), and MobileNetV2
 // inference about 8 s (~300 µs a chip): reading is under a tenth of the
-// CPU, so with such encoders one reader feeds about ten cores, while with a
-// trivial encoder (chipmean) reading is most of it. A quarter of the cores
-// reading keeps a 2-core machine at one reader (a second only takes CPU
-// from inference there, measured: 5800 and 5982 chips/s with MobileNetV2, within the
-// noise; 35.8k and 53.3k chips/s with chipmean) and gives 4 readers on 16
-// cores: by estimate (not measured on 16 cores) up to ~4 x 40k chips/s of
-// reading, less since a reader normalises only Streams+2 batches ahead of
-// its turn, against ~70k chips/s of MobileNetV2 inference there, so
-// encoders down to about half its cost are not held back by reading, while
-// inference keeps three quarters of the cores.
+// CPU, so with such encoders one reader feeds about ten cores, while with
+// a trivial encoder (chipmean) reading is most of it. A quarter of the
+// cores reading keeps a 2-core machine at one reader (a second only takes
+// CPU from inference there; measured: 5800 and 5982 chips/s with
+// MobileNetV2, within the noise, 35.8k and 53.3k chips/s with chipmean)
+// and gives 4 readers on 16 cores: by estimate (not measured on 16 cores)
+// up to ~4 x 40k chips/s of reading, less since a reader normalises only
+// Streams+2 batches ahead of its turn, against ~70k chips/s of MobileNetV2
+// inference there, so encoders down to about half its cost are not held
+// back by reading, while inference keeps three quarters of the cores.
 func DefaultReaders() int { return max(1, runtime.NumCPU()/4) }
 
 // MaxBatch is the most chips one inference call may take.
