@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/omnimask/omnimask/internal/ort"
+	"github.com/omnimask/omnimask/models"
 )
 
 func setup(t *testing.T) {
@@ -32,6 +33,16 @@ func encoder(t *testing.T, ref string) *Encoder {
 // chipmean loads testdata's chipmean encoder (a chip's vector is the mean
 // of its pixels per band).
 func chipmean(t *testing.T) *Encoder { return encoder(t, "../testdata/models/chipmean.onnx") }
+
+// chipmeanFixed is chipmean with a fixed normalisation (per-band mean and
+// std) for the test's duration: the manifest is restored when it ends.
+func chipmeanFixed(t *testing.T) *Encoder {
+	e := chipmean(t)
+	orig := *e.Manifest
+	t.Cleanup(func() { *e.Manifest = orig })
+	e.Manifest.Normalization = models.Normalization{Kind: models.Fixed, Mean: []float64{100, 200, 300}, Std: []float64{50, 60, 70}}
+	return e
+}
 
 // TestBuiltinParity checks the built-in encoder's ONNX output under ONNX
 // Runtime against PyTorch's (testdata/embed/mnv2_parity.json, written by

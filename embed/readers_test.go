@@ -17,7 +17,6 @@ import (
 	"github.com/airbusgeo/godal"
 
 	"github.com/omnimask/omnimask/internal/gdalio"
-	"github.com/omnimask/omnimask/models"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -66,10 +65,7 @@ func goroutines(n int) int {
 // for byte; the readers used are at most one per window.
 func TestChipsReaders(t *testing.T) {
 	gdalio.Register()
-	e := chipmean(t)
-	orig := *e.Manifest
-	defer func() { *e.Manifest = orig }()
-	e.Manifest.Normalization = models.Normalization{Kind: models.Fixed, Mean: []float64{100, 200, 300}, Std: []float64{50, 60, 70}}
+	e := chipmeanFixed(t)
 	dir := t.TempDir()
 	u16, f32 := readersScenes(t, dir)
 	for _, tc := range []struct {

@@ -247,10 +247,7 @@ func TestWindowSpan(t *testing.T) {
 // encoder's inputs and outputs are identical bit for bit.
 func TestIntRowsWindows(t *testing.T) {
 	gdalio.Register()
-	e := chipmean(t)
-	orig := *e.Manifest
-	defer func() { *e.Manifest = orig }()
-	e.Manifest.Normalization = models.Normalization{Kind: models.Fixed, Mean: []float64{100, 200, 300}, Std: []float64{50, 60, 70}}
+	e := chipmeanFixed(t)
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "tall.tif")
 	nd := 0.0

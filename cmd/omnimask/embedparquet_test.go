@@ -8,9 +8,7 @@ import (
 	"testing"
 
 	"github.com/omnimask/omnimask/embed"
-	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/ort"
-	"github.com/omnimask/omnimask/raster"
 )
 
 // TestEmbedGeoParquetCLI: embed writes GeoParquet for --format geoparquet
@@ -22,23 +20,13 @@ func TestEmbedGeoParquetCLI(t *testing.T) {
 	if _, err := ort.Setup(""); err != nil {
 		t.Skipf("no ONNX Runtime: %v", err)
 	}
-	utm, err := gdalio.NormalizeCRS("EPSG:32633")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	chipmean := testModel("chipmean.onnx")
-	var scenes []string
-	for i := range 2 {
-		geo := raster.Geo{Transform: raster.GeoTransform{500000 + 10000*float64(i), 10, 0, 4000000, 0, -10}, CRS: utm}
-		scenes = append(scenes, tif{w: 64, h: 32, geo: &geo, pix: func(c, x, y int) float64 {
-			return float64(100+400*(x/32)+10*c+i) + 0.123*float64((x*7+y*3)%11)
-		}}.write(t, filepath.Join(dir, "scene"+string(rune('a'+i))+".tif")))
-	}
+	scenes := halvesScenes(t, dir)
 	common := []string{"--model", chipmean, "--chip", "16", "--threads", "1", "--quiet"}
 	for _, tc := range []struct {
 		name  string

@@ -17,6 +17,26 @@ import (
 	"github.com/omnimask/omnimask/raster"
 )
 
+// halvesScenes writes two scenes, scenea.tif and sceneb.tif in dir: scene
+// i at (500000 + 10000 i, 4000000) in UTM 33N, 10 m, 64x32 px (4x2 chips
+// of 16 px, 160 m), whose left halves ("forest") and right halves
+// ("water") differ by 400 in every band.
+func halvesScenes(t *testing.T, dir string) []string {
+	t.Helper()
+	utm, err := gdalio.NormalizeCRS("EPSG:32633")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scenes []string
+	for i := range 2 {
+		geo := raster.Geo{Transform: raster.GeoTransform{500000 + 10000*float64(i), 10, 0, 4000000, 0, -10}, CRS: utm}
+		scenes = append(scenes, tif{w: 64, h: 32, geo: &geo, pix: func(c, x, y int) float64 {
+			return float64(100+400*(x/32)+10*c+i) + 0.123*float64((x*7+y*3)%11)
+		}}.write(t, filepath.Join(dir, "scene"+string(rune('a'+i))+".tif")))
+	}
+	return scenes
+}
+
 // TestCLIEmbedProbePoints runs embed (float16) on two scenes whose left
 // halves are "forest" and right halves "water", then probe fit, eval and
 // predict with point labels from CSV and GeoJSON, the probabilities file,
@@ -25,19 +45,10 @@ func TestCLIEmbedProbePoints(t *testing.T) {
 	if _, err := ort.Setup(""); err != nil {
 		t.Skipf("no ONNX Runtime: %v", err)
 	}
-	utm, err := gdalio.NormalizeCRS("EPSG:32633")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	chipmean := testModel("chipmean.onnx")
-	// scene i at (500000 + 10000 i, 4000000), 10 m, 64x32: 4x2 chips of 16 px (160 m)
 	var embs []string
-	for i := range 2 {
-		geo := raster.Geo{Transform: raster.GeoTransform{500000 + 10000*float64(i), 10, 0, 4000000, 0, -10}, CRS: utm}
-		scene := tif{w: 64, h: 32, geo: &geo, pix: func(c, x, y int) float64 {
-			return float64(100+400*(x/32)+10*c+i) + 0.123*float64((x*7+y*3)%11)
-		}}.write(t, filepath.Join(dir, "scene"+string(rune('a'+i))+".tif"))
+	for i, scene := range halvesScenes(t, dir) {
 		emb := filepath.Join(dir, "emb"+string(rune('a'+i))+".tif")
 		if _, _, err := cli(t, "embed", scene, "--model", chipmean, "--chip", "16", "--dtype", "float16", "-o", emb, "--threads", "1"); err != nil {
 			t.Fatal(err)
@@ -63,7 +74,7 @@ func TestCLIEmbedProbePoints(t *testing.T) {
 		"forest,400000,3999920\n")) // outside both scenes
 	// the same chips' centres in longitude/latitude (RFC 7946 GeoJSON)
 	lon, lat := []float64{500080, 500560}, []float64{3999920, 3999920}
-	if ok, err := gdalio.Reproject(utm, "EPSG:4326", lon, lat); err != nil || !ok[0] || !ok[1] {
+	if ok, err := gdalio.Reproject("EPSG:32633", "EPSG:4326", lon, lat); err != nil || !ok[0] || !ok[1] {
 		t.Fatal(ok, err)
 	}
 	lonlat := writeFile(t, filepath.Join(dir, "pts.geojson"), []byte(fmt.Sprintf(`{"type": "FeatureCollection", "features": [
