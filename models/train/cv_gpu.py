@@ -259,6 +259,18 @@ class Sampler:
         return x
 
 
+@torch.no_grad()
+def ema_update(ema, model, ep, mp, it):
+    """One step of the weights' exponential moving average: ema's parameters
+    ep move towards the model's mp with decay min(0.995, (1+it)/(10+it));
+    buffers (batch-norm statistics) are copied."""
+    dcy = min(0.995, (1 + it) / (10 + it))
+    torch._foreach_mul_(ep, dcy)
+    torch._foreach_add_(ep, mp, alpha=1 - dcy)
+    for be, bm in zip(ema.buffers(), model.buffers()):
+        be.copy_(bm)
+
+
 def loss_fn(logits, y, ocn):
     lsm = F.log_softmax(logits.float(), 1)
     if ocn:
@@ -395,12 +407,7 @@ def train_one(recipe, l8i, l8l, oi, ol, dev, budget, args, log, tag=""):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():
-            dcy = min(0.995, (1 + it) / (10 + it))
-            torch._foreach_mul_(ep, dcy)
-            torch._foreach_add_(ep, mp, alpha=1 - dcy)
-            for be, bm in zip(ema.buffers(), model.buffers()):
-                be.copy_(bm)
+        ema_update(ema, model, ep, mp, it)
         if it % 50 == 0 or it == 1:
             lv = loss.item()
             run = lv if it == 1 else 0.9 * run + 0.1 * lv

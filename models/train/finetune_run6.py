@@ -38,7 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cv_gpu  # noqa: E402
 from common import IGNORE  # noqa: E402
-from cv_gpu import Sampler, build  # noqa: E402
+from cv_gpu import Sampler, build, ema_update  # noqa: E402
 
 
 def parse():
@@ -185,12 +185,7 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():
-            dcy = min(0.995, (1 + it) / (10 + it))
-            torch._foreach_mul_(ep, dcy)
-            torch._foreach_add_(ep, mp, alpha=1 - dcy)
-            for be, bm in zip(ema.buffers(), model.buffers()):
-                be.copy_(bm)
+        ema_update(ema, model, ep, mp, it)
         lv = loss.item()
         run = lv if run is None else 0.95 * run + 0.05 * lv
         if a.time_iters:
