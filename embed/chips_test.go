@@ -73,11 +73,7 @@ func TestChipsMeans(t *testing.T) {
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
 	geo := raster.Geo{Transform: raster.GeoTransform{500000, 30, 0, 4000000, 0, -30}, CRS: `EPSG:32633`}
-	crs, err := gdalio.NormalizeCRS("EPSG:32633")
-	if err != nil {
-		t.Fatal(err)
-	}
-	geo.CRS = crs
+	geo.CRS = utm33(t)
 	const W, H = 50, 40
 	val := func(c, x, y int) float32 {
 		if x < 12 && y < 12 { // top-left: 144 nodata pixels

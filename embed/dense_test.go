@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -22,11 +21,7 @@ func TestDenseMatchesChips(t *testing.T) {
 	e := chipmean(t)
 	dir := t.TempDir()
 	scene := filepath.Join(dir, "scene.tif")
-	crs, err := gdalio.NormalizeCRS("EPSG:32633")
-	if err != nil {
-		t.Fatal(err)
-	}
-	geo := raster.Geo{Transform: raster.GeoTransform{500000, 30, 0, 4000000, 0, -30}, CRS: crs}
+	geo := raster.Geo{Transform: raster.GeoTransform{500000, 30, 0, 4000000, 0, -30}, CRS: utm33(t)}
 	writeScene(t, scene, 70, 45, geo, func(c, x, y int) float32 {
 		if x < 12 && y < 12 {
 			return noData
@@ -93,11 +88,7 @@ func TestTilesTie(t *testing.T) {
 func TestDenseProcessingResolution(t *testing.T) {
 	e := chipmean(t)
 	dir := t.TempDir()
-	crs, err := gdalio.NormalizeCRS("EPSG:32633")
-	if err != nil {
-		t.Fatal(err)
-	}
-	geo := raster.Geo{Transform: raster.GeoTransform{500000, 10, 0, 4000000, 0, -10}, CRS: crs}
+	geo := raster.Geo{Transform: raster.GeoTransform{500000, 10, 0, 4000000, 0, -10}, CRS: utm33(t)}
 	val := func(c, x, y int) float32 {
 		if x < 12 && y < 12 || x == 40 && y == 20 { // a nodata corner, a nodata pixel
 			return noData

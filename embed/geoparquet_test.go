@@ -91,10 +91,7 @@ func decodePolygon(t *testing.T, b []byte) [][2]float64 {
 // the same bytes; and that no temporary file is left.
 func TestGeoParquet(t *testing.T) {
 	e := chipmean(t)
-	utm, err := gdalio.NormalizeCRS("EPSG:32633")
-	if err != nil {
-		t.Fatal(err)
-	}
+	utm := utm33(t)
 	val := func(c, x, y int) float32 {
 		if x < 12 && y < 12 { // top-left: 144 nodata pixels
 			return noData

@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/internal/ort"
 	"github.com/omnimask/omnimask/models"
 )
@@ -33,6 +34,16 @@ func encoder(t *testing.T, ref string) *Encoder {
 // chipmean loads testdata's chipmean encoder (a chip's vector is the mean
 // of its pixels per band).
 func chipmean(t *testing.T) *Encoder { return encoder(t, "../testdata/models/chipmean.onnx") }
+
+// utm33 is the WKT of UTM zone 33N (EPSG:32633), as gdalio normalises it.
+func utm33(t *testing.T) string {
+	t.Helper()
+	crs, err := gdalio.NormalizeCRS("EPSG:32633")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return crs
+}
 
 // chipmeanFixed is chipmean with a fixed normalisation (per-band mean and
 // std) for the test's duration: the manifest is restored when it ends.

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnimask/omnimask/internal/gdalio"
 	"github.com/omnimask/omnimask/raster"
 )
 
@@ -23,11 +22,7 @@ import (
 func TestChipsProcessingResolution(t *testing.T) {
 	e := chipmean(t)
 	dir := t.TempDir()
-	crs, err := gdalio.NormalizeCRS("EPSG:32633")
-	if err != nil {
-		t.Fatal(err)
-	}
-	geo := raster.Geo{Transform: raster.GeoTransform{500000, 10, 0, 4000000, 0, -10}, CRS: crs}
+	geo := raster.Geo{Transform: raster.GeoTransform{500000, 10, 0, 4000000, 0, -10}, CRS: utm33(t)}
 	const W, H = 64, 48
 	val := func(c, x, y int) float32 {
 		if x < 12 && y < 12 || x == 40 && y == 30 { // a nodata corner, a nodata pixel
